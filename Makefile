@@ -1,0 +1,42 @@
+# dwshim — see README.md. Every target installs what it needs, idempotently.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/dwshim
+SHARED ?= $(abspath ../shared)
+export DWSHIM_SHARED := $(SHARED)
+
+.PHONY: all build test test-env test-go vet fmt-check bench fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/dwshim
+
+# test: install and start what the tests need, then run every test.
+test: test-env fmt-check vet test-go
+
+test-env:
+	bash scripts/test-env.sh
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench: build
+	bash scripts/bench.sh
+
+fuzz:
+	bash scripts/fuzz.sh
+
+demo: build
+	bash scripts/test-env.sh images
+	./$(BIN) local --artifacts artifacts testdata/examples/hello.yml
+
+clean:
+	rm -rf bin artifacts

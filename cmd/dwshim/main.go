@@ -1,0 +1,78 @@
+// Command dwshim runs legacy Taskcluster docker-worker tasks: as a drop-in
+// worker in place of generic-worker (run), on this machine (local), or
+// converts and lints their payloads offline (convert, lint).
+//
+// This package only turns flags and env into config structs, sets up slog
+// and signals, and calls the packages that do the work. Each subcommand
+// lives in its own file and registers itself in init.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// subcommands is filled by each command file's init.
+var subcommands []func() *cobra.Command
+
+// exitError carries a process exit code out of a command's RunE.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// withCode wraps err so that main exits with code. A nil err with a code
+// exits silently with that code.
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "dwshim",
+		Short:         "Run, convert and lint Taskcluster docker-worker tasks",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	for _, mk := range subcommands {
+		root.AddCommand(mk())
+	}
+	return root
+}
+
+func main() {
+	os.Exit(execute(os.Args[1:]))
+}
+
+// execute runs the CLI with args and returns the exit code: 0 success,
+// what a command asked for via withCode, 2 for usage errors, 1 otherwise.
+func execute(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "dwshim:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "dwshim:", err)
+	if isUsageError(err) {
+		return 2
+	}
+	return 1
+}

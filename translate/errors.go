@@ -1,0 +1,64 @@
+package translate
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Reason is the task resolution a translation error implies; the values are
+// the queue's exception reasons.
+type Reason string
+
+// Reasons.
+const (
+	// MalformedPayload: the task itself is wrong (schema, scopes, image
+	// reference, config forbids a capability); rerunning will not help.
+	MalformedPayload Reason = "malformed-payload"
+	// InternalError: dwshim failed; the task may be fine.
+	InternalError Reason = "internal-error"
+)
+
+// Problem is one thing wrong with a task, located by a JSON pointer relative
+// to the translated document (the payload, or the task definition when a
+// whole task was translated).
+type Problem struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string {
+	ptr := p.Pointer
+	if ptr == "" {
+		ptr = "/"
+	}
+	return ptr + ": " + p.Message
+}
+
+// Error is a translation failure with every problem found.
+type Error struct {
+	Reason   Reason
+	Problems []Problem
+}
+
+func (e *Error) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.String()
+	}
+	return fmt.Sprintf("%s: %s", e.Reason, strings.Join(parts, "; "))
+}
+
+// Warning is something the translation could not keep, or a docker-worker
+// behaviour the target changes; it does not fail the task.
+type Warning struct {
+	Pointer string `json:"pointer"`
+	Message string `json:"message"`
+}
+
+func (w Warning) String() string {
+	ptr := w.Pointer
+	if ptr == "" {
+		ptr = "/"
+	}
+	return ptr + ": " + w.Message
+}
