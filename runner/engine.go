@@ -1,0 +1,77 @@
+// Package runner runs a plan.Plan on a container Engine: prepare the image
+// and caches, run with the deadline, stream the log, collect artifacts,
+// apply the exit-status policy, destroy what was created. It holds no
+// Docker SDK code; runner/docker implements Engine on the Docker Engine API.
+package runner
+
+import (
+	"context"
+	"io"
+
+	"github.com/dwshim/dwshim/plan"
+)
+
+// Task is one run of a plan on an engine.
+type Task struct {
+	Plan *plan.Plan
+	// Identity is exported to the container's env (worker values win).
+	Identity plan.Identity
+	// Key uniquely names this run on this host, e.g. "<taskId>-<runId>"
+	// (or a random id for local runs). The engine derives container names
+	// from it, so two concurrent tasks never collide.
+	Key string
+	// WorkerID labels everything the engine creates, so a start-up sweep
+	// removes only this worker's leftovers.
+	WorkerID string
+	// Images fetches image artifacts (task-image, indexed-image). Nil when
+	// the plan's image is a named image, or when none can be fetched.
+	Images ImageFetcher
+	// RegistryAuth returns credentials for a registry host ("" for none).
+	RegistryAuth func(host string) (username, password string)
+}
+
+// ImageFetcher opens image artifacts.
+type ImageFetcher interface {
+	// Fetch opens the artifact for img (a task-image or indexed-image) as a
+	// stream of its stored bytes: tar, or tar compressed with gzip, zstd or
+	// lz4; the engine detects which by content. Identity is stable for the
+	// same artifact (e.g. "task/<taskId>/<path>") and decides image caching.
+	// The caller closes the stream.
+	Fetch(ctx context.Context, img plan.Image) (r io.ReadCloser, identity string, err error)
+}
+
+// Exit is how the container ended. A non-zero exit code is a result, not
+// an error.
+type Exit struct {
+	Code      int  `json:"code"`
+	OOMKilled bool `json:"oomKilled,omitempty"`
+	// TimedOut: the container was killed at maxRunTime.
+	TimedOut bool `json:"timedOut,omitempty"`
+	// Cancelled: the container was killed because the context ended.
+	Cancelled bool `json:"cancelled,omitempty"`
+}
+
+// Engine runs one container per Task. Methods are safe for concurrent use
+// on different Tasks; the calls for one Task come in order:
+// Prepare, Run, CopyOut (any number), Destroy.
+//
+// Contract:
+//   - Prepare makes the image available (pull, or fetch and load an image
+//     artifact) and the cache volumes, writing progress lines to log. Its
+//     errors are infrastructure failures (see ErrImageNotFound).
+//   - Run creates and starts the container and streams its output to out
+//     as it comes, until the container exits. When ctx ends (deadline or
+//     cancel) it kills the container within 2 s and returns an Exit with
+//     TimedOut or Cancelled set and no error. Errors mean the engine failed.
+//   - CopyOut returns a tar stream of path in the (stopped) container;
+//     a missing path returns an error wrapping ErrPathNotFound.
+//   - Destroy removes the container and its anonymous volumes. It is
+//     idempotent and safe after a failed or skipped Prepare or Run.
+//   - PurgeCaches removes the named cache volumes of the plan.
+type Engine interface {
+	Prepare(ctx context.Context, t *Task, log io.Writer) error
+	Run(ctx context.Context, t *Task, out io.Writer) (Exit, error)
+	CopyOut(ctx context.Context, t *Task, path string) (io.ReadCloser, error)
+	Destroy(ctx context.Context, t *Task) error
+	PurgeCaches(ctx context.Context, t *Task) error
+}
