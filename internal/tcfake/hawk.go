@@ -232,11 +232,13 @@ func (s *Server) verifyCertificate(clientID string, raw json.RawMessage, now tim
 	if !hmac.Equal([]byte(want), []byte(c.Signature)) {
 		return "", nil, "", fmt.Errorf("%w: certificate signature invalid", errAuth)
 	}
+	// Like the auth service, allow 5 minutes of clock skew either side.
+	skew := int64(5 * time.Minute / time.Millisecond)
 	ms := now.UnixMilli()
-	if c.Start > ms {
+	if c.Start-skew > ms {
 		return "", nil, "", fmt.Errorf("%w: certificate not yet valid", errAuth)
 	}
-	if c.Expiry < ms {
+	if c.Expiry+skew < ms {
 		return "", nil, "", fmt.Errorf("%w: certificate expired", errAuth)
 	}
 	if time.Duration(c.Expiry-c.Start)*time.Millisecond > 31*24*time.Hour {
