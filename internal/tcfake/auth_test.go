@@ -3,6 +3,7 @@ package tcfake_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,7 +12,9 @@ import (
 	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
 	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcauth"
 	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcindex"
+	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcpurgecache"
 	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcqueue"
+	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcworkermanager"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
 )
@@ -124,5 +127,47 @@ func TestIndexAndExpandScopes(t *testing.T) {
 		"b:1", "queue:claim-work:proj/*", "secrets:get:proj/*"}
 	if !reflect.DeepEqual(got.Scopes, want) {
 		t.Fatalf("expandScopes = %q\nwant %q", got.Scopes, want)
+	}
+}
+
+func TestWorkerManagerAndPurgeCache(t *testing.T) {
+	e := newEnv(t, tcfake.Options{})
+	pool := "proj-dwshim/linux"
+	wm := tcworkermanager.New(e.worker, e.fake.RootURL())
+	wm.HTTPBackoffClient = fastRetry()
+	if _, err := wm.ReportWorkerError(pool, &tcworkermanager.WorkerErrorReport{Kind: "worker-error", Title: "boom",
+		Description: "it broke", WorkerGroup: workerGroup, WorkerID: workerID, Extra: json.RawMessage(`{"a":1}`)}); err != nil {
+		t.Fatalf("reportWorkerError: %v", err)
+	}
+	if err := wm.RemoveWorker(pool, workerGroup, workerID); err != nil {
+		t.Fatalf("removeWorker: %v", err)
+	}
+	if errs := e.fake.WorkerErrors(); len(errs) != 1 || errs[0].Title != "boom" || errs[0].WorkerPoolID != pool {
+		t.Fatalf("worker errors = %+v", errs)
+	}
+	if rm := e.fake.RemovedWorkers(); len(rm) != 1 || rm[0] != pool+"/wg/w1" {
+		t.Fatalf("removed = %v", rm)
+	}
+	// shouldWorkerTerminate is missing from client-go v44: call it by route.
+	e.fake.SetShouldTerminate(true)
+	cl := tcclient.Client{Credentials: e.worker, RootURL: e.fake.RootURL(), ServiceName: "worker-manager",
+		APIVersion: "v1", Authenticate: true, HTTPBackoffClient: fastRetry()}
+	var st struct {
+		Terminate bool `json:"terminate"`
+	}
+	if _, _, err := cl.APICall(nil, "GET", "/workers/"+url.QueryEscape(pool)+"/wg/w1/should-terminate", &st, nil); err != nil || !st.Terminate {
+		t.Fatalf("shouldWorkerTerminate = %+v %v", st, err)
+	}
+
+	since := time.Now().Add(-time.Minute)
+	e.fake.AddPurgeRequest(pool, "my-cache")
+	pc := tcpurgecache.New(nil, e.fake.RootURL())
+	got, err := pc.PurgeRequests(pool, since.UTC().Format(time.RFC3339))
+	if err != nil || len(got.Requests) != 1 || got.Requests[0].CacheName != "my-cache" {
+		t.Fatalf("purgeRequests = %+v %v", got, err)
+	}
+	got, err = pc.PurgeRequests(pool, time.Now().Add(time.Minute).UTC().Format(time.RFC3339))
+	if err != nil || len(got.Requests) != 0 {
+		t.Fatalf("purgeRequests after = %+v %v", got, err)
 	}
 }

@@ -31,6 +31,7 @@ func init() {
 	routes = append(routes, artifactRoutes...)
 	routes = append(routes, objectRoutes...)
 	routes = append(routes, miscRoutes...)
+	routes = append(routes, workerRoutes...)
 }
 
 // splitPath turns an escaped path into unescaped segments. client-go escapes

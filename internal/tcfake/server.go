@@ -74,6 +74,11 @@ type Server struct {
 	faultN  map[string]uint64
 	rngN    uint64
 	changed chan struct{}
+
+	terminate    bool // workerManager.shouldWorkerTerminate answer
+	purges       []purgeRequest
+	workerErrors []WorkerError
+	removed      []string
 }
 
 // New returns an unstarted fake; call Start, then Close when done.
