@@ -2,7 +2,6 @@ package tcfake_test
 
 import (
 	"errors"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -59,9 +58,13 @@ func newEnv(t *testing.T, o tcfake.Options) *env {
 	f := tcfake.New(o)
 	f.Start()
 	t.Cleanup(f.Close)
-	w := &tcclient.Credentials{ClientID: "worker/" + workerID, AccessToken: "worker-token"}
+	w := workerCreds()
 	f.AddClient(w.ClientID, w.AccessToken, tcfake.WorkerScopes(queueID, workerGroup, workerID)...)
 	return &env{fake: f, clock: c, worker: w}
+}
+
+func workerCreds() *tcclient.Credentials {
+	return &tcclient.Credentials{ClientID: "worker/" + workerID, AccessToken: "worker-token"}
 }
 
 // fastRetry keeps client-go's retries on 5xx but makes them quick.
@@ -116,5 +119,3 @@ func wantStatus(t *testing.T, err error, code int, what string) {
 		t.Fatalf("%s: got status %d (err %v), want %d", what, got, err, code)
 	}
 }
-
-var _ = http.StatusOK

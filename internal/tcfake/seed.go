@@ -34,6 +34,7 @@ func (s *Server) UploadArtifactWith(taskID, name string, data []byte, o Artifact
 		s.mu.Lock()
 		t := s.tasks[taskID]
 		s.pending[t.queueID] = nil
+		delete(s.live, taskID)
 		r := t.last()
 		now := s.now()
 		r.state, r.reasonResolved, r.started, r.resolved = "completed", "completed", now, now

@@ -63,6 +63,7 @@ type Server struct {
 	roles   map[string][]string
 	nonces  map[string]struct{}
 	tasks   map[string]*task
+	live    map[string]bool // tasks whose latest run is pending or running
 	pending map[string][]string // taskQueueId → FIFO of taskIds
 	blobs   map[string]*blob
 	uploads map[string]*upload // object name → upload in progress/done
@@ -106,6 +107,7 @@ func New(opts Options) *Server {
 		roles:   map[string][]string{},
 		nonces:  map[string]struct{}{},
 		tasks:   map[string]*task{},
+		live:    map[string]bool{},
 		pending: map[string][]string{},
 		blobs:   map[string]*blob{},
 		uploads: map[string]*upload{},

@@ -73,6 +73,7 @@ func (s *Server) AddTask(taskID string, def json.RawMessage) error {
 	now := s.now()
 	t.runs = []*run{{id: 0, state: "pending", reasonCreated: "scheduled", scheduled: now, artifacts: map[string]*artifact{}}}
 	s.tasks[taskID] = t
+	s.live[taskID] = true
 	s.pending[t.queueID] = append(s.pending[t.queueID], taskID)
 	s.notify()
 	return nil
@@ -221,6 +222,7 @@ func (t *task) status() statusJSON {
 func (s *Server) resolveRun(t *task, r *run, state, reason string) {
 	now := s.now()
 	r.state, r.reasonResolved, r.resolved = state, reason, now
+	delete(s.live, t.id)
 	if state == "exception" && t.retriesLeft > 0 && !t.cancelled && now.Before(t.deadline) {
 		created := ""
 		switch reason {
@@ -234,6 +236,7 @@ func (s *Server) resolveRun(t *task, r *run, state, reason string) {
 			t.runs = append(t.runs, &run{id: len(t.runs), state: "pending", reasonCreated: created,
 				scheduled: now, artifacts: map[string]*artifact{}})
 			s.pending[t.queueID] = append(s.pending[t.queueID], t.id)
+			s.live[t.id] = true
 		}
 	}
 	s.notify()
@@ -244,7 +247,7 @@ func (s *Server) resolveRun(t *task, r *run, state, reason string) {
 // exception/deadline-exceeded. Caller holds s.mu.
 func (s *Server) expireLocked() {
 	now := s.now()
-	for _, id := range sortedKeys(s.tasks) {
+	for _, id := range sortedKeys(s.live) {
 		t := s.tasks[id]
 		r := t.last()
 		switch {
