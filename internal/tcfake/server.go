@@ -63,7 +63,7 @@ type Server struct {
 	roles   map[string][]string
 	nonces  map[string]struct{}
 	tasks   map[string]*task
-	live    map[string]bool // tasks whose latest run is pending or running
+	live    map[string]bool     // tasks whose latest run is pending or running
 	pending map[string][]string // taskQueueId → FIFO of taskIds
 	blobs   map[string]*blob
 	uploads map[string]*upload // object name → upload in progress/done
