@@ -231,3 +231,29 @@ func TestSeededImageArtifact(t *testing.T) {
 		t.Fatalf("seeded task state %q", ts.State)
 	}
 }
+
+func TestArtifactNamesWithPlusAndRawSlashes(t *testing.T) {
+	e := newEnv(t, tcfake.Options{})
+	claim := e.claimOne(t, "P1", nil)
+	q := e.queue(taskCreds(claim.Credentials))
+	exp := tcclient.Time(e.clock.Now().Add(time.Hour))
+	if _, err := postArtifact(t, q, "P1", "public/c++/x y.txt", tcqueue.RedirectArtifactRequest{
+		StorageType: "reference", URL: "http://127.0.0.1:1/x", ContentType: "text/plain", Expires: exp}); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := e.fake.Task("P1")
+	// client-go's url.QueryEscape sends the space as '+', which the real
+	// services (and the fake) read back as a plus sign.
+	if _, ok := ts.Runs[0].Artifact("public/c++/x+y.txt"); !ok {
+		t.Fatalf("artifacts = %+v", ts.Runs[0].Artifacts)
+	}
+	// Unescaped slashes in the name are accepted too.
+	resp, err := http.Get(e.fake.RootURL() + "/api/queue/v1/task/P1/runs/0/artifact-content/public/c%2B%2B/x+y.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("artifact-content with raw slashes: %d", resp.StatusCode)
+	}
+}

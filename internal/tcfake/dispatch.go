@@ -35,12 +35,13 @@ func init() {
 }
 
 // splitPath turns an escaped path into unescaped segments. client-go escapes
-// each parameter with url.QueryEscape, so `/` inside a name arrives as %2F.
+// each parameter, so `/` inside a name arrives as %2F. Like the real services
+// (decodeURIComponent), `+` stays a plus sign.
 func splitPath(escaped string) ([]string, bool) {
 	raw := strings.Split(strings.Trim(escaped, "/"), "/")
 	out := make([]string, len(raw))
 	for i, seg := range raw {
-		u, err := url.QueryUnescape(seg)
+		u, err := url.PathUnescape(seg)
 		if err != nil {
 			return nil, false
 		}
