@@ -1,0 +1,77 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Executor runs one claimed task run. Implementations decode and translate
+// the payload, run it, write its output to t.Log and upload its artifacts
+// through t.Artifacts.
+//
+// Contract: Execute returns when the task is over. When ctx is cancelled
+// (claim lost, worker shutdown) it stops the container at once, skips
+// artifact collection, and returns promptly; the worker then overrides
+// the resolution. Execute is called concurrently for different runs (up to
+// capacity) and must not resolve the task itself.
+type Executor interface {
+	Execute(ctx context.Context, t *TaskRun) Outcome
+}
+
+// ExecutorFunc adapts a function to Executor.
+type ExecutorFunc func(ctx context.Context, t *TaskRun) Outcome
+
+// Execute calls f.
+func (f ExecutorFunc) Execute(ctx context.Context, t *TaskRun) Outcome { return f(ctx, t) }
+
+// Outcome is how an execution ended.
+type Outcome struct {
+	Resolution Resolution
+	// ChainOfTrust: the task asked for (and was allowed) chain of trust.
+	ChainOfTrust bool
+	// Environment is merged under the certificate's environment (the
+	// worker's keys win), e.g. {"imageHash": "sha256:…"}.
+	Environment map[string]any
+}
+
+// TaskRun is one claimed run, as the Executor sees it.
+type TaskRun struct {
+	TaskID string
+	RunID  int
+	// Definition is the task definition exactly as claimed.
+	Definition json.RawMessage
+	Task       TaskDefinition
+	Log        *TaskLog
+	Artifacts  *Artifacts
+	// Credentials returns the run's current temporary credentials (they
+	// change on reclaim).
+	Credentials func() Credentials
+	Config      *Config
+	// Dir is a scratch directory for this run, removed afterwards.
+	Dir string
+}
+
+// TaskDefinition is the part of a task definition the worker reads.
+type TaskDefinition struct {
+	TaskGroupID   string          `json:"taskGroupId"`
+	SchedulerID   string          `json:"schedulerId"`
+	ProjectID     string          `json:"projectId"`
+	ProvisionerID string          `json:"provisionerId"`
+	WorkerType    string          `json:"workerType"`
+	TaskQueueID   string          `json:"taskQueueId"`
+	Deadline      time.Time       `json:"deadline"`
+	Expires       time.Time       `json:"expires"`
+	Scopes        []string        `json:"scopes"`
+	Dependencies  []string        `json:"dependencies"`
+	Payload       json.RawMessage `json:"payload"`
+}
+
+func parseDefinition(raw json.RawMessage) (TaskDefinition, error) {
+	var d TaskDefinition
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return TaskDefinition{}, fmt.Errorf("task definition: %w", err)
+	}
+	return d, nil
+}

@@ -1,0 +1,242 @@
+package worker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// runState is the worker's book-keeping for one claimed run.
+type runState struct {
+	claim  Claim
+	cancel context.CancelCauseFunc
+
+	mu         sync.Mutex
+	creds      Credentials
+	takenUntil time.Time
+	resolved   bool
+}
+
+func (rs *runState) key() string { return rs.claim.TaskID + "/" + strconv.Itoa(rs.claim.RunID) }
+
+func (rs *runState) credentials() Credentials {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	return rs.creds
+}
+
+// resolve reports r once per run, whoever asks first (the task's goroutine,
+// or the shutdown path when the grace is over).
+func (rs *runState) resolve(ctx context.Context, w *Worker, r Resolution) {
+	rs.mu.Lock()
+	if rs.resolved {
+		rs.mu.Unlock()
+		return
+	}
+	rs.resolved = true
+	rs.mu.Unlock()
+	log := w.logger.With("taskId", rs.claim.TaskID, "runId", rs.claim.RunID)
+	err := w.opts.Queue.Resolve(ctx, rs.credentials(), rs.claim.TaskID, rs.claim.RunID, r)
+	var ae *APIError
+	switch {
+	case err == nil:
+		log.Info("task resolved", "resolution", r.String())
+	case errors.As(err, &ae) && ae.Status == 409 && ae.Attempts > 1:
+		// An earlier attempt took effect but its response was lost.
+		log.Info("task resolved (an earlier attempt's response was lost)", "resolution", r.String())
+	default:
+		log.Error("could not resolve task", "resolution", r.String(), "err", err)
+		w.reportError("task-resolution", "could not resolve task "+rs.key(), err)
+	}
+}
+
+// reclaimDelay: 3 minutes before takenUntil, or half the remaining time
+// when the claim is shorter than 6 minutes.
+func reclaimDelay(takenUntil, now time.Time) time.Duration {
+	left := takenUntil.Sub(now)
+	if left > 6*time.Minute {
+		return left - 3*time.Minute
+	}
+	return max(left/2, 0)
+}
+
+// reclaimLoop keeps the claim alive until ctx ends. A reclaim the queue
+// refuses means the run was resolved elsewhere (cancelled, expired): the
+// task is cancelled with errClaimLost so the container is killed at once.
+func (w *Worker) reclaimLoop(ctx context.Context, rs *runState) {
+	log := w.logger.With("taskId", rs.claim.TaskID, "runId", rs.claim.RunID)
+	for {
+		rs.mu.Lock()
+		until := rs.takenUntil
+		rs.mu.Unlock()
+		timer := time.NewTimer(reclaimDelay(until, w.opts.Now()))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		r, err := w.opts.Queue.ReclaimTask(ctx, rs.credentials(), rs.claim.TaskID, rs.claim.RunID)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			st := StatusOf(err)
+			if (st >= 400 && st < 500) || !w.opts.Now().Before(until) {
+				log.Warn("reclaim failed; aborting task", "err", err)
+				rs.cancel(fmt.Errorf("%w: %w", errClaimLost, err))
+				return
+			}
+			log.Warn("reclaim failed; will retry", "err", err)
+			continue // retried at half the time left
+		}
+		rs.mu.Lock()
+		rs.creds, rs.takenUntil = r.Credentials, r.TakenUntil
+		rs.mu.Unlock()
+		log.Debug("task reclaimed", "takenUntil", r.TakenUntil, "clientId", r.Credentials.ClientID)
+	}
+}
+
+func token() string {
+	var b [18]byte
+	_, _ = rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// runTask runs one claimed run from start to resolution.
+func (w *Worker) runTask(ctx context.Context, rs *runState) {
+	c := rs.claim
+	log := w.logger.With("taskId", c.TaskID, "runId", c.RunID)
+	log.Info("task claimed")
+	go w.reclaimLoop(ctx, rs)
+	// Uploads and the resolution outlive a cancelled task context, bounded
+	// by the end of the shutdown grace.
+	finish := context.WithoutCancel(ctx)
+	finish, stopFinish := context.WithCancel(finish)
+	defer stopFinish()
+	defer context.AfterFunc(w.hardStop, stopFinish)()
+
+	dir := filepath.Join(w.cfg.TasksDir, c.TaskID+"-"+strconv.Itoa(c.RunID))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		log.Error("task directory", "err", err)
+		w.reportError("task-setup", "cannot create task directory", err)
+		rs.resolve(finish, w, Exception("internal-error"))
+		return
+	}
+	if w.cfg.CleanUpTaskDirs {
+		defer os.RemoveAll(dir)
+	}
+	tl, err := NewTaskLog(filepath.Join(dir, "live_backing.log"), w.opts.Now)
+	if err != nil {
+		log.Error("task log", "err", err)
+		rs.resolve(finish, w, Exception("internal-error"))
+		return
+	}
+	def, defErr := parseDefinition(c.Definition)
+	arts := &Artifacts{queue: w.opts.Queue, creds: rs.credentials, taskID: c.TaskID, runID: c.RunID,
+		tmpDir: dir, expires: def.Expires, client: w.opts.HTTPClient, retry: w.opts.Retry,
+		hashes: map[string]string{}, names: map[string]bool{}}
+	if w.cfg.CreateObjectArtifacts {
+		arts.objects = w.opts.Objects
+	}
+	live := ""
+	if w.live != nil {
+		live = token()
+		url := w.live.Add(live, tl)
+		defer w.live.Remove(live)
+		exp := def.Expires
+		if d := w.opts.Now().Add(w.cfg.MaxRunTime() + 15*time.Minute); def.Expires.IsZero() || d.Before(exp) {
+			exp = d
+		}
+		if err := arts.Reference(finish, liveLogName, url, "text/plain; charset=utf-8", exp); err != nil {
+			log.Warn("live log artifact", "err", err)
+		}
+	}
+	w.logHeader(tl, c.TaskID)
+	started := w.opts.Now()
+	var out Outcome
+	if defErr != nil {
+		tl.Errorf("%v", defErr)
+		out = Outcome{Resolution: Exception("malformed-payload")}
+	} else {
+		out = w.opts.Executor.Execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
+			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir})
+	}
+	cause := context.Cause(ctx)
+	switch {
+	case errors.Is(cause, errClaimLost):
+		tl.Errorf("Aborting task: %v", cause)
+		_ = tl.Close()
+		log.Warn("task aborted: claim lost; not resolving", "cause", cause)
+		rs.mu.Lock()
+		rs.resolved = true // the queue resolved it
+		rs.mu.Unlock()
+		return
+	case errors.Is(cause, errWorkerShutdown):
+		tl.Errorf("Aborting task: worker is shutting down")
+		out.Resolution = Exception("worker-shutdown")
+	}
+	if out.Resolution.State == "" {
+		out.Resolution = Exception("internal-error")
+	}
+	tl.Infof("=== Task Finished ===")
+	tl.Infof("Task Duration: %v", w.opts.Now().Sub(started).Round(time.Millisecond))
+	w.finishLogs(finish, log, tl, arts, rs, def, out, live != "")
+	rs.resolve(finish, w, out.Resolution)
+}
+
+const (
+	liveLogName    = "public/logs/live.log"
+	backingLogName = "public/logs/live_backing.log"
+)
+
+func (w *Worker) logHeader(tl *TaskLog, taskID string) {
+	meta := w.cfg.WorkerTypeMetadata
+	var pretty []byte
+	var v any
+	if json.Unmarshal(meta, &v) == nil {
+		pretty, _ = json.MarshalIndent(v, "  ", "  ")
+	}
+	tl.Infof("Worker Type (%s) settings:", w.cfg.TaskQueueID())
+	tl.Infof("  %s", pretty)
+	tl.Infof("Task ID: %s", taskID)
+	tl.Infof("=== Task Starting ===")
+}
+
+// finishLogs closes the log and uploads it (and chain of trust).
+func (w *Worker) finishLogs(ctx context.Context, log interface {
+	Warn(string, ...any)
+	Error(string, ...any)
+}, tl *TaskLog, arts *Artifacts, rs *runState, def TaskDefinition, out Outcome, live bool) {
+	if err := tl.Close(); err != nil {
+		log.Error("task log", "err", err)
+	}
+	if err := arts.UploadFile(ctx, backingLogName, tl.Path(), "text/plain; charset=utf-8", def.Expires); err != nil {
+		log.Error("upload backing log", "err", err)
+		return
+	}
+	if live {
+		if err := arts.Link(ctx, liveLogName, backingLogName, "text/plain; charset=utf-8", def.Expires); err != nil {
+			log.Warn("re-point live log", "err", err)
+		}
+	}
+	if out.ChainOfTrust && w.cfg.EnableChainOfTrust && w.signer != nil {
+		if err := w.chainOfTrust(ctx, tl, arts, rs, def, out); err != nil {
+			log.Error("chain of trust", "err", err)
+		}
+	}
+}
+
+func (w *Worker) reportError(kind, title string, err error) {
+	if w.opts.Protocol != nil {
+		w.opts.Protocol.ErrorReport(kind, title, err.Error(), nil)
+	}
+}

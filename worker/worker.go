@@ -1,0 +1,332 @@
+package worker
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Options are the parts of a Worker that are not generic-worker config.
+type Options struct {
+	Queue    Queue
+	Objects  ObjectService // required when createObjectArtifacts
+	Executor Executor
+	Logger   *slog.Logger
+	// Protocol, when running under worker-runner, receives error reports.
+	Protocol *Protocol
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// ClaimInterval is the pause after an empty claimWork (default 5 s, as
+	// generic-worker).
+	ClaimInterval time.Duration
+	// ShutdownGrace bounds how long running tasks get to be resolved
+	// exception/worker-shutdown after an interrupt (default 10 s).
+	ShutdownGrace time.Duration
+	// Retry is the queue and upload retry policy (default DefaultRetryPolicy).
+	Retry RetryPolicy
+	// LiveLogHost is the host in live-log URLs (default publicIP, else
+	// privateIP, else the host name).
+	LiveLogHost string
+	// HTTPClient does artifact PUTs (default http.DefaultClient).
+	HTTPClient *http.Client
+}
+
+var (
+	errClaimLost      = errors.New("claim lost: the queue resolved this run (cancelled, or claim expired)")
+	errWorkerShutdown = errors.New("worker is shutting down")
+)
+
+// Worker claims and runs tasks until told to stop.
+type Worker struct {
+	cfg    Config
+	opts   Options
+	logger *slog.Logger
+	live   *LiveLogServer
+	signer ed25519.PrivateKey
+
+	credMu sync.Mutex
+	creds  Credentials
+
+	mu        sync.Mutex
+	running   map[string]*runState
+	claimed   int // runs claimed so far (numberOfTasksToRun)
+	stopping  bool
+	exitCode  ExitCode
+	abortRuns bool // cancel running tasks (interrupt, or finish-tasks false)
+	wake      chan struct{}
+	// hardStop ends uploads and resolutions when the shutdown grace is over.
+	hardStop   context.Context
+	hardCancel context.CancelFunc
+	// claimCancel aborts an in-flight claimWork when the worker stops.
+	claimCancel context.CancelFunc
+}
+
+// New checks cfg and opts and prepares a worker; Run starts it.
+func New(cfg Config, opts Options) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if opts.Queue == nil || opts.Executor == nil {
+		return nil, errors.New("worker: Queue and Executor are required")
+	}
+	if cfg.CreateObjectArtifacts && opts.Objects == nil {
+		return nil, errors.New("worker: createObjectArtifacts needs an object service")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.ClaimInterval <= 0 {
+		opts.ClaimInterval = 5 * time.Second
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 10 * time.Second
+	}
+	if opts.Retry == (RetryPolicy{}) {
+		opts.Retry = DefaultRetryPolicy()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = http.DefaultClient
+	}
+	w := &Worker{cfg: cfg, opts: opts, logger: opts.Logger, running: map[string]*runState{},
+		wake: make(chan struct{}, 1),
+		creds: Credentials{ClientID: cfg.ClientID, AccessToken: cfg.AccessToken, Certificate: cfg.Certificate}}
+	w.hardStop, w.hardCancel = context.WithCancel(context.Background())
+	if cfg.EnableChainOfTrust {
+		key, err := ReadSigningKey(cfg.Ed25519SigningKeyLocation)
+		if err != nil {
+			return nil, &ConfigError{Code: ExitInvalidConfig, Err: err}
+		}
+		w.signer = key
+	}
+	for _, d := range []string{cfg.TasksDir, cfg.CachesDir, cfg.DownloadsDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// SetCredentials replaces the worker's credentials (worker-runner's
+// new-credentials); later claimWork calls use them.
+func (w *Worker) SetCredentials(c Credentials) {
+	w.credMu.Lock()
+	w.creds = c
+	w.credMu.Unlock()
+	w.logger.Info("worker credentials replaced", "clientId", c.ClientID)
+}
+
+func (w *Worker) credentials() Credentials {
+	w.credMu.Lock()
+	defer w.credMu.Unlock()
+	return w.creds
+}
+
+func (w *Worker) poke() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Terminate is worker-runner's graceful-termination: stop claiming; with
+// finishTasks let running tasks finish, else resolve them
+// exception/worker-shutdown now. Run then returns ExitWorkerShutdown.
+func (w *Worker) Terminate(finishTasks bool) {
+	w.logger.Info("graceful termination requested", "finishTasks", finishTasks)
+	w.stop(ExitWorkerShutdown, !finishTasks)
+}
+
+func (w *Worker) stop(code ExitCode, abort bool) {
+	w.mu.Lock()
+	if !w.stopping {
+		w.stopping, w.exitCode = true, code
+		if w.claimCancel != nil {
+			w.claimCancel()
+		}
+	}
+	if abort && !w.abortRuns {
+		w.abortRuns = true
+		for _, rs := range w.running {
+			rs.cancel(errWorkerShutdown)
+		}
+	}
+	w.mu.Unlock()
+	w.poke()
+}
+
+func (w *Worker) liveLogHost() string {
+	switch {
+	case w.opts.LiveLogHost != "":
+		return w.opts.LiveLogHost
+	case w.cfg.PublicIP != "":
+		return w.cfg.PublicIP
+	case w.cfg.PrivateIP != "":
+		return w.cfg.PrivateIP
+	}
+	if h, err := os.Hostname(); err == nil {
+		return h
+	}
+	return "localhost"
+}
+
+// Run claims and runs tasks until numberOfTasksToRun is reached (0), the
+// worker is idle for idleTimeoutSecs (68), Terminate is called (72) or ctx
+// ends (an interrupt: running tasks are resolved exception/worker-shutdown
+// within the shutdown grace, 71). Errors starting up give 69.
+func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
+	if w.cfg.EnableLiveLog {
+		live, err := StartLiveLog(net.JoinHostPort("", strconv.Itoa(w.cfg.LiveLogExposePort)), w.liveLogHost(), w.logger)
+		if err != nil {
+			return ExitInternalError, err
+		}
+		w.live = live
+		defer func() { _ = live.Close(context.WithoutCancel(ctx)) }()
+	}
+	w.logger.Info("worker started", "taskQueueId", w.cfg.TaskQueueID(), "workerGroup", w.cfg.WorkerGroup,
+		"workerId", w.cfg.WorkerID, "capacity", w.cfg.Capacity)
+	stopWatch := context.AfterFunc(ctx, func() {
+		w.logger.Info("interrupted: resolving running tasks exception/worker-shutdown")
+		w.stop(ExitWorkerStopped, true)
+	})
+	defer stopWatch()
+	claimCtx, claimCancel := context.WithCancel(ctx)
+	defer claimCancel()
+	w.mu.Lock()
+	w.claimCancel = claimCancel
+	w.mu.Unlock()
+	var wg sync.WaitGroup
+	code := w.claimLoop(claimCtx, &wg)
+	w.drain(&wg)
+	return code, nil
+}
+
+// drain waits for running tasks; once aborting, at most ShutdownGrace, then
+// resolves what is left exception/worker-shutdown itself.
+func (w *Worker) drain(wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	for {
+		w.mu.Lock()
+		abort := w.abortRuns
+		w.mu.Unlock()
+		if abort {
+			break
+		}
+		select {
+		case <-done:
+			return
+		case <-w.wake:
+		}
+	}
+	select {
+	case <-done:
+		return
+	case <-time.After(w.opts.ShutdownGrace):
+	}
+	w.mu.Lock()
+	left := make([]*runState, 0, len(w.running))
+	for _, rs := range w.running {
+		left = append(left, rs)
+	}
+	w.mu.Unlock()
+	for _, rs := range left {
+		w.logger.Warn("shutdown grace over: resolving run directly", "taskId", rs.claim.TaskID, "runId", rs.claim.RunID)
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		rs.resolve(rctx, w, Exception("worker-shutdown"))
+		cancel()
+	}
+	w.hardCancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		w.logger.Error("tasks still running after shutdown; exiting anyway", "count", len(left))
+	}
+}
+
+// claimLoop claims while there is capacity, until a stop condition.
+func (w *Worker) claimLoop(ctx context.Context, wg *sync.WaitGroup) ExitCode {
+	lastActive := w.opts.Now()
+	idle := time.Duration(w.cfg.IdleTimeoutSecs) * time.Second
+	for {
+		w.mu.Lock()
+		stopping, code, running := w.stopping, w.exitCode, len(w.running)
+		want := w.cfg.Capacity - running
+		if n := w.cfg.NumberOfTasksToRun; n > 0 {
+			want = min(want, n-w.claimed)
+			if w.claimed >= n {
+				stopping, code = true, ExitTasksComplete
+				w.stopping, w.exitCode = true, code
+			}
+		}
+		if running > 0 {
+			lastActive = w.opts.Now()
+		}
+		w.mu.Unlock()
+		if stopping {
+			return code
+		}
+		if want <= 0 {
+			<-w.wake
+			continue
+		}
+		claims, err := w.opts.Queue.ClaimWork(ctx, w.credentials(), w.cfg.TaskQueueID(), ClaimWorkRequest{
+			Tasks: min(want, 32), WorkerGroup: w.cfg.WorkerGroup, WorkerID: w.cfg.WorkerID})
+		if err != nil && ctx.Err() == nil {
+			// Not reported to worker-manager: the queue being briefly
+			// unreachable is not a worker error.
+			w.logger.Error("could not claim work", "err", err)
+		}
+		for _, c := range claims {
+			w.start(c, wg)
+		}
+		if len(claims) > 0 {
+			lastActive = w.opts.Now()
+			continue
+		}
+		if idle > 0 && running == 0 && w.opts.Now().Sub(lastActive) >= idle {
+			w.logger.Info("worker idle; exiting", "idleFor", w.opts.Now().Sub(lastActive).String())
+			return ExitIdleTimeout
+		}
+		timer := time.NewTimer(w.opts.ClaimInterval)
+		select {
+		case <-timer.C:
+		case <-w.wake:
+		}
+		timer.Stop()
+	}
+}
+
+func (w *Worker) start(c Claim, wg *sync.WaitGroup) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	rs := &runState{claim: c, creds: c.Credentials, takenUntil: c.TakenUntil, cancel: cancel}
+	w.mu.Lock()
+	w.claimed++
+	w.running[rs.key()] = rs
+	if w.abortRuns {
+		cancel(errWorkerShutdown)
+	}
+	w.mu.Unlock()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer func() {
+			w.mu.Lock()
+			delete(w.running, rs.key())
+			w.mu.Unlock()
+			cancel(nil)
+			w.poke()
+		}()
+		w.runTask(ctx, rs)
+	}()
+}
