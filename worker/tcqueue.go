@@ -106,8 +106,10 @@ func (c credsJSON) creds() Credentials { return Credentials(c) }
 func (q *TCQueue) ClaimWork(ctx context.Context, creds Credentials, taskQueueID string, req ClaimWorkRequest) ([]Claim, error) {
 	var resp struct {
 		Tasks []struct {
-			RunID       int             `json:"runId"`
-			Status      struct{ TaskID string `json:"taskId"` } `json:"status"`
+			RunID  int `json:"runId"`
+			Status struct {
+				TaskID string `json:"taskId"`
+			} `json:"status"`
 			Task        json.RawMessage `json:"task"`
 			TakenUntil  time.Time       `json:"takenUntil"`
 			Credentials credsJSON       `json:"credentials"`

@@ -99,7 +99,7 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		opts.HTTPClient = http.DefaultClient
 	}
 	w := &Worker{cfg: cfg, opts: opts, logger: opts.Logger, running: map[string]*runState{},
-		wake: make(chan struct{}, 1),
+		wake:  make(chan struct{}, 1),
 		creds: Credentials{ClientID: cfg.ClientID, AccessToken: cfg.AccessToken, Certificate: cfg.Certificate}}
 	w.hardStop, w.hardCancel = context.WithCancel(context.Background())
 	if cfg.EnableChainOfTrust {
