@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/translate"
+)
+
+// Exit codes of dwshim local besides the task's own (see docs/local.md).
+const (
+	exitMalformed         = 100 // validation or translation failed
+	exitImageNotFound     = 101
+	exitEngineUnavailable = 102
+	exitInternal          = 103
+	exitMaxRunTime        = 104
+	exitCancelled         = 130 // Ctrl-C / SIGTERM
+)
+
+func init() { subcommands = append(subcommands, newLocalCmd) }
+
+// localFlags are dwshim local's flags.
+type localFlags struct {
+	Artifacts string
+	ImageFile string
+	RootURL   string
+	Config    string
+	DryRun    bool
+	LogFile   string
+}
+
+// localIO is where dwshim local reads and writes.
+type localIO struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Terminal is set when Stdout is a terminal: image loads draw a
+	// progress bar on it.
+	Terminal bool
+}
+
+func newLocalCmd() *cobra.Command {
+	var f localFlags
+	cmd := &cobra.Command{
+		Use:   "local [flags] TASK|-",
+		Short: "Run a docker-worker task on this machine's Docker",
+		Long: `Run a docker-worker task definition or payload (JSON or YAML; "-" reads
+standard input) on the local Docker daemon, as docker-worker would: the
+task log goes to standard output, artifacts to a folder. The exit code is
+the task's own exit code, or 100-104 for failures that are not the
+task's (see docs/local.md).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			out := cmd.OutOrStdout()
+			tty := false
+			if fh, ok := out.(*os.File); ok {
+				tty = isTerminal(fh)
+			}
+			code, err := runLocal(ctx, f, args[0], localIO{Stdin: cmd.InOrStdin(), Stdout: out, Stderr: cmd.ErrOrStderr(), Terminal: tty})
+			if code == 0 && err == nil {
+				return nil
+			}
+			return withCode(code, err)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Artifacts, "artifacts", "artifacts", "folder for the task's artifacts (artifact NAME is written to DIR/NAME)")
+	fl.StringVar(&f.ImageFile, "image-file", "", "image tarball to use for a task-image or indexed-image")
+	fl.StringVar(&f.RootURL, "root-url", "", "Taskcluster root URL to fetch task-image and indexed-image artifacts from")
+	fl.StringVar(&f.Config, "config", "", "generic-worker config JSON whose d2gConfig gates capabilities (default: the offline d2g config)")
+	fl.BoolVar(&f.DryRun, "dry-run", false, "print the execution plan as JSON and run nothing")
+	fl.StringVar(&f.LogFile, "log", "", "also write the task log to this file")
+	return cmd
+}
+
+// runLocal is dwshim local without cobra. It returns the process exit
+// code, and an error to print when the failure is not the task's own.
+func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int, error) {
+	in, err := readInput(name, sio.Stdin)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 1, err
+		}
+		return exitMalformed, err
+	}
+	cfg, err := loadD2GConfig(f.Config)
+	if err != nil {
+		return 1, err
+	}
+	cfg.ContainerName = func() string { return "taskcontainer_" + in.TaskID }
+	p, warnings, err := translateLocal(in, cfg)
+	for _, w := range warnings {
+		fmt.Fprintf(sio.Stderr, "dwshim: warning: %s\n", w)
+	}
+	if err != nil {
+		return exitMalformed, err
+	}
+	if f.DryRun {
+		b, err := json.MarshalIndent(p, "", "  ")
+		if err != nil {
+			return exitInternal, fmt.Errorf("encode plan: %w", err)
+		}
+		_, err = fmt.Fprintf(sio.Stdout, "%s\n", b)
+		return 0, err
+	}
+	return runPlan(ctx, f, in, p, sio)
+}
+
+// runPlan runs a translated task on the local Docker daemon.
+func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, sio localIO) (int, error) {
+	logger := slog.New(slog.NewTextHandler(sio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	host, _ := os.Hostname()
+	workerID := "local-" + host
+	task := &runner.Task{
+		Plan: p,
+		Identity: plan.Identity{
+			TaskID: in.TaskID, RunID: 0, TaskGroupID: in.TaskGroupID, RootURL: f.RootURL,
+			WorkerType: in.WorkerType, WorkerGroup: "local", WorkerID: workerID,
+		},
+		Key:      in.TaskID + "-0-" + randomSuffix(),
+		WorkerID: workerID,
+	}
+	if in.ProvisionerID != "" {
+		task.Identity.WorkerPool = in.ProvisionerID + "/" + in.WorkerType
+	}
+	images, err := imageFetcher(f, p.Image, sio)
+	if err != nil {
+		return 2, err
+	}
+	task.Images = images
+
+	logOut := sio.Stdout
+	if f.LogFile != "" {
+		lf, err := os.Create(f.LogFile)
+		if err != nil {
+			return 1, fmt.Errorf("create log file: %w", err)
+		}
+		defer lf.Close()
+		logOut = io.MultiWriter(sio.Stdout, lf)
+	}
+	sink, err := runner.NewDirSink(f.Artifacts)
+	if err != nil {
+		return 1, err
+	}
+	defer sink.Close()
+
+	engine, closeEngine, err := newLocalEngine(logger, workerID)
+	if err != nil {
+		if errors.Is(err, runner.ErrEngineUnavailable) {
+			return exitEngineUnavailable, err
+		}
+		return exitInternal, err
+	}
+	defer closeEngine()
+	r, err := runner.New(runner.Config{
+		Engine: engine, Logger: logger,
+		Worker: runner.WorkerInfo{
+			WorkerID: workerID, WorkerGroup: "local", WorkerNodeType: "local",
+			WorkerPool: task.Identity.WorkerPool, WorkerVersion: "dwshim " + version, Hostname: host,
+		},
+	})
+	if err != nil {
+		return exitInternal, err
+	}
+	res, err := r.Run(ctx, task, runner.RunOptions{Log: logOut, Artifacts: sink, Expires: in.Expires})
+	summarize(sio.Stderr, in.TaskID, res, f.Artifacts)
+	code := exitCodeFor(res, err)
+	if code >= exitMalformed && code <= exitInternal && res.ExitCode != code {
+		return code, err
+	}
+	if err != nil {
+		logger.Warn("task run had infrastructure errors", "err", err)
+	}
+	return code, nil
+}
+
+// exitCodeFor maps a run to dwshim local's exit code.
+func exitCodeFor(res *runner.Result, err error) int {
+	switch {
+	case res.Cancelled:
+		return exitCancelled
+	case res.TimedOut:
+		return exitMaxRunTime
+	case res.Resolution == runner.Completed:
+		return 0
+	case res.ExitCode > 0 && (res.Reason == runner.ReasonFailed || res.Reason == runner.ReasonIntermittentTask):
+		return res.ExitCode
+	case errors.Is(err, runner.ErrImageNotFound):
+		return exitImageNotFound
+	case errors.Is(err, runner.ErrEngineUnavailable):
+		return exitEngineUnavailable
+	case res.Reason == runner.ReasonMalformedPayload:
+		return exitMalformed
+	}
+	return exitInternal
+}
+
+// summarize prints one line about the run, and the error artifacts.
+func summarize(w io.Writer, taskID string, res *runner.Result, dir string) {
+	files := 0
+	for _, a := range res.Artifacts {
+		if a.Kind == "error" {
+			fmt.Fprintf(w, "dwshim: artifact %s: %s: %s\n", a.Name, a.Reason, a.Message)
+		} else {
+			files++
+		}
+	}
+	msg := ""
+	if res.Message != "" && res.Resolution != runner.Completed {
+		msg = ": " + res.Message
+	}
+	fmt.Fprintf(w, "dwshim: task %s %s/%s, exit code %d, %d artifact files in %s, %s%s\n",
+		taskID, res.Resolution, res.Reason, res.ExitCode, files, dir, res.Duration.Round(time.Millisecond), msg)
+}
+
+// imageFetcher picks where image artifacts come from.
+func imageFetcher(f localFlags, img plan.Image, sio localIO) (runner.ImageFetcher, error) {
+	var progress func(io.ReadCloser, int64) io.ReadCloser
+	if sio.Terminal {
+		progress = newProgress(sio.Stdout, "Loading image", time.Now)
+	}
+	switch {
+	case img.Kind == plan.ImageNamed:
+		return nil, nil
+	case f.ImageFile != "":
+		return &fileImages{path: f.ImageFile, progress: progress}, nil
+	case f.RootURL != "":
+		return &tcImages{
+			rootURL: f.RootURL, creds: credentialsFromEnv(), cacheDir: defaultImageCache(), progress: progress,
+			logf: func(format string, args ...any) { fmt.Fprintf(sio.Stderr, "dwshim: "+format+"\n", args...) },
+		}, nil
+	}
+	return nil, usageError{fmt.Sprintf("the task's image is a %s: pass --image-file FILE, or --root-url URL to fetch it", img)}
+}
+
+// loadD2GConfig reads d2gConfig from a generic-worker config file, over
+// generic-worker's defaults; without a file, the offline CLI's config.
+// dwshim local always runs the task through d2g, so enableD2G is set.
+func loadD2GConfig(file string) (translate.Config, error) {
+	if file == "" {
+		return translate.OfflineConfig(), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return translate.Config{}, fmt.Errorf("read config: %w", err)
+	}
+	var doc struct {
+		D2G json.RawMessage `json:"d2gConfig"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return translate.Config{}, fmt.Errorf("config %s: %w", file, err)
+	}
+	cfg := translate.DefaultConfig()
+	if len(doc.D2G) > 0 {
+		if err := json.Unmarshal(doc.D2G, &cfg); err != nil {
+			return translate.Config{}, fmt.Errorf("config %s: d2gConfig: %w", file, err)
+		}
+	}
+	cfg.EnableD2G = true
+	return cfg, nil
+}
