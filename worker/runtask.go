@@ -187,8 +187,7 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	if out.Resolution.State == "" {
 		out.Resolution = Exception("internal-error")
 	}
-	tl.Infof("=== Task Finished ===")
-	tl.Infof("Task Duration: %v", w.opts.Now().Sub(started).Round(time.Millisecond))
+	log.Info("task finished", "resolution", out.Resolution.String(), "duration", w.opts.Now().Sub(started).Round(time.Millisecond).String())
 	w.finishLogs(finish, log, tl, arts, rs, def, out, live != "")
 	rs.resolve(finish, w, out.Resolution)
 }
@@ -208,7 +207,6 @@ func (w *Worker) logHeader(tl *TaskLog, taskID string) {
 	tl.Infof("Worker Type (%s) settings:", w.cfg.TaskQueueID())
 	tl.Infof("  %s", pretty)
 	tl.Infof("Task ID: %s", taskID)
-	tl.Infof("=== Task Starting ===")
 }
 
 // finishLogs closes the log and uploads it (and chain of trust).

@@ -43,7 +43,7 @@ func TestMixedOutcomes(t *testing.T) {
 		}
 		bl, ok := r.Artifact(backingLogName)
 		if !ok || !bl.Present || bl.ContentEncoding != "gzip" || !strings.Contains(string(bl.Data), "hello from "+id) ||
-			!strings.Contains(string(bl.Data), "=== Task Finished ===") {
+			!strings.Contains(string(bl.Data), "Task ID: "+id) {
 			t.Errorf("%s: backing log %+v", id, bl)
 		}
 		if ll, ok := r.Artifact(liveLogName); !ok || ll.StorageType != "link" || ll.LinkTarget != backingLogName {
@@ -235,7 +235,7 @@ func TestLiveLogServesRunningTask(t *testing.T) {
 			break
 		}
 	}
-	if !strings.Contains(string(buf), "=== Task Starting ===") || !strings.Contains(string(buf), "hello from l1") {
+	if !strings.Contains(string(buf), "Task ID: l1") || !strings.Contains(string(buf), "hello from l1") {
 		t.Errorf("live log: %q", buf)
 	}
 	cancel()
@@ -259,4 +259,53 @@ func TestObjectArtifacts(t *testing.T) {
 	if st.Runs[0].State != "completed" {
 		t.Errorf("run %+v", st.Runs[0])
 	}
+}
+
+// soakFaults are 20% injected failures on every call a task run makes
+// (claimWork is left alone: a lost claimWork response leaves a run
+// claimed that the worker never saw, which only the queue's claim expiry
+// can recover).
+var soakFaults = tcfake.Faults{
+	Routes: []string{"queue.reclaimTask", "queue.reportCompleted", "queue.reportFailed", "queue.reportException",
+		"queue.createArtifact", "queue.finishArtifact", "s3.put"},
+	Rate: 0.10, AfterRate: 0.05, ResetRate: 0.05,
+}
+
+func TestSoakWithQueueFaults(t *testing.T) {
+	n := envInt(t, "DWSHIM_SOAK_TASKS", 200)
+	env := newTestEnv(t, tcfake.Options{Seed: 42, Faults: soakFaults})
+	env.cfg.Capacity = 4
+	env.cfg.NumberOfTasksToRun = n
+	results := []string{"completed", "failed", "retry"}
+	for i := 0; i < n; i++ {
+		env.addTask(t, fmt.Sprintf("s%03d", i), map[string]any{"result": results[i%3], "artifact": fmt.Sprintf("data %d", i)}, nil)
+	}
+	w := env.newWorker(t, testOptions(t, newFakeExec()))
+	start := time.Now()
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	t.Logf("%d tasks with 20%% queue faults in %v", n, time.Since(start).Round(time.Millisecond))
+	want := map[string]string{"completed": "completed", "failed": "failed", "retry": "intermittent-task"}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("s%03d", i)
+		st, _ := env.fake.Task(id)
+		r := st.Runs[0]
+		if r.ReasonResolved != want[results[i%3]] || r.Resolutions() != 1 {
+			t.Errorf("%s: %s/%s resolved %d times", id, r.State, r.ReasonResolved, r.Resolutions())
+		}
+		if a, ok := r.Artifact("public/out.txt"); !ok || !a.Present || string(a.Data) != fmt.Sprintf("data %d", i) {
+			t.Errorf("%s: artifact %+v", id, a)
+		}
+		if a, ok := r.Artifact(backingLogName); !ok || !a.Present {
+			t.Errorf("%s: backing log missing", id)
+		}
+	}
+	faults := 0
+	for _, c := range env.fake.Calls() {
+		if c.Fault != "" {
+			faults++
+		}
+	}
+	t.Logf("injected faults: %d", faults)
 }

@@ -1,0 +1,138 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/translate"
+)
+
+// TranslateFunc turns a claimed task definition (docker-worker payload
+// inside) into a plan. Problems with the task are a *translate.Error whose
+// Reason becomes the exception reason; warnings go to the task log.
+type TranslateFunc func(task json.RawMessage, cfg translate.Config) (*plan.Plan, []translate.Warning, error)
+
+// D2GExecutor is the real Executor: docker-worker payload → plan →
+// runner.Runner on a container Engine.
+type D2GExecutor struct {
+	Runner    *runner.Runner
+	Translate TranslateFunc
+	// Images fetches image artifacts with the run's credentials; nil
+	// uses the queue (and index) at the worker's root URL.
+	Images func(t *TaskRun) runner.ImageFetcher
+	// Proxy starts the taskcluster proxy of a run and returns the URL the
+	// container reaches it at, and a stop function. Nil: tasks asking for
+	// the proxy are resolved malformed-payload, as generic-worker does when
+	// the feature is disabled.
+	Proxy func(ctx context.Context, t *TaskRun) (url string, stop func(), err error)
+}
+
+// Execute implements Executor.
+func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
+	cfg := t.Config
+	var payload map[string]json.RawMessage
+	if err := json.Unmarshal(t.Task.Payload, &payload); err != nil || payload == nil {
+		t.Log.Errorf("malformed payload: the task payload is not a JSON object")
+		return Outcome{Resolution: Exception("malformed-payload")}
+	}
+	if _, dw := payload["image"]; !dw {
+		t.Log.Errorf("native generic-worker payloads are not supported by this worker pool (%s): dwshim runs docker-worker payloads only", cfg.TaskQueueID())
+		return Outcome{Resolution: Exception("malformed-payload")}
+	}
+	if !cfg.D2GConfig.EnableD2G {
+		t.Log.Errorf("docker worker payload detected, but D2G is not enabled on this worker pool (%s).\n"+
+			"Set d2gConfig.enableD2G to true in the worker pool config to run docker-worker payloads.", cfg.TaskQueueID())
+		return Outcome{Resolution: Exception("malformed-payload")}
+	}
+	p, warnings, err := e.Translate(t.Definition, cfg.D2GConfig)
+	for _, w := range warnings {
+		t.Log.Warnf("[d2g] %s", w)
+	}
+	if err != nil {
+		return translateFailure(t, err)
+	}
+	if max := cfg.MaxRunTime(); p.MaxRunTime.Std() > max {
+		t.Log.Errorf("task's maxRunTime of %s exceeded allowed maximum of %s (maxTaskRunTime in the worker config)",
+			p.MaxRunTime.Std(), max)
+		return Outcome{Resolution: Exception("malformed-payload")}
+	}
+	id := plan.Identity{
+		TaskID: t.TaskID, RunID: t.RunID, TaskGroupID: t.Task.TaskGroupID, RootURL: cfg.RootURL,
+		WorkerType: cfg.WorkerType, WorkerPool: cfg.TaskQueueID(), WorkerGroup: cfg.WorkerGroup,
+		WorkerID: cfg.WorkerID, InstanceType: cfg.InstanceType, PublicIP: cfg.PublicIP,
+		WorkerLocation: cfg.WorkerLocation,
+	}
+	if p.Features.TaskclusterProxy {
+		if e.Proxy == nil || !cfg.EnableTaskclusterProxy {
+			t.Log.Errorf("task requests the taskcluster proxy (features.taskclusterProxy), which this worker (%s) does not provide.\n"+
+				"Remove features.taskclusterProxy, or run the task on a generic-worker pool with enableTaskclusterProxy.", cfg.TaskQueueID())
+			return Outcome{Resolution: Exception("malformed-payload")}
+		}
+		url, stop, err := e.Proxy(ctx, t)
+		if err != nil {
+			t.Log.Errorf("could not start the taskcluster proxy: %v", err)
+			return Outcome{Resolution: Exception("internal-error")}
+		}
+		defer stop()
+		id.ProxyURL = url
+	}
+	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID}
+	if p.Image.Kind != plan.ImageNamed {
+		if e.Images != nil {
+			task.Images = e.Images(t)
+		} else {
+			task.Images = &queueImages{run: t}
+		}
+	}
+	res, err := e.Runner.Run(ctx, task, runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires})
+	if err != nil && res.Resolution != runner.Completed {
+		// Infrastructure details for the worker's own log are in err; the
+		// runner already wrote the task-facing message.
+		t.Log.Warnf("worker: %v", err)
+	}
+	return Outcome{
+		Resolution:   Resolution{State: string(res.Resolution), Reason: string(res.Reason)},
+		ChainOfTrust: p.Features.ChainOfTrust,
+	}
+}
+
+// translateFailure writes every problem to the task log.
+func translateFailure(t *TaskRun, err error) Outcome {
+	var te *translate.Error
+	if !errors.As(err, &te) {
+		t.Log.Errorf("failed to convert docker worker payload: %v", err)
+		return Outcome{Resolution: Exception("internal-error")}
+	}
+	reason := string(te.Reason)
+	if reason == "" {
+		reason = string(translate.MalformedPayload)
+	}
+	lines := make([]string, 0, len(te.Problems)+1)
+	lines = append(lines, fmt.Sprintf("%s: the task cannot run (%d problem(s)):", reason, len(te.Problems)))
+	for _, p := range te.Problems {
+		lines = append(lines, "  "+p.String())
+	}
+	t.Log.Errorf("%s", strings.Join(lines, "\n"))
+	return Outcome{Resolution: Exception(reason)}
+}
+
+// artifactSink adapts Artifacts to runner.ArtifactSink.
+type artifactSink struct{ a *Artifacts }
+
+func (s artifactSink) PutFile(ctx context.Context, name string, r io.Reader, size int64, expires time.Time) error {
+	if size >= 0 {
+		r = io.LimitReader(r, size)
+	}
+	return s.a.Upload(ctx, name, "", expires, r)
+}
+
+func (s artifactSink) PutError(ctx context.Context, name, reason, message string, expires time.Time) error {
+	return s.a.Error(ctx, name, reason, message, expires)
+}
