@@ -1,0 +1,260 @@
+package taskfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// filePos is a 1-based line and column.
+type filePos struct{ line, col int }
+
+// advance returns the position just after b when b starts at p.
+func advance(p filePos, b []byte) filePos {
+	n := bytes.Count(b, []byte{'\n'})
+	if n == 0 {
+		return filePos{p.line, p.col + len(b)}
+	}
+	return filePos{p.line + n, len(b) - bytes.LastIndexByte(b, '\n')}
+}
+
+// members calls fn for each member of the JSON object raw (key = name) or
+// element of the JSON array raw (key = index), with the value's byte offset
+// in raw, until fn returns false. Other values have no members.
+func members(raw []byte, fn func(key string, off int, v json.RawMessage) bool) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	tok, err := d.Token()
+	if err != nil {
+		return
+	}
+	isObj := tok == json.Delim('{')
+	if !isObj && tok != json.Delim('[') {
+		return
+	}
+	for i := 0; d.More(); i++ {
+		key := strconv.Itoa(i)
+		if isObj {
+			t, err := d.Token()
+			if err != nil {
+				return
+			}
+			key, _ = t.(string)
+		}
+		off := skipSep(raw, int(d.InputOffset()))
+		var v json.RawMessage
+		if d.Decode(&v) != nil {
+			return
+		}
+		if !fn(key, off, v) {
+			return
+		}
+	}
+}
+
+func skipSep(b []byte, i int) int {
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n', ':', ',':
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// object decodes raw as a JSON object; nil when it is not one.
+func object(raw []byte) map[string]json.RawMessage {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func isKind(raw []byte, c byte) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == c
+}
+
+func str(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+// isGraphEntry reports whether v is a taskgraph entry: an object with a
+// "task" object.
+func isGraphEntry(v json.RawMessage) bool {
+	m := object(v)
+	return m != nil && isKind(m["task"], '{')
+}
+
+// classifyJSON splits one JSON document that starts at p into items.
+func classifyJSON(doc json.RawMessage, p filePos) (items []*Item, shape Shape, envelope json.RawMessage) {
+	m := object(doc)
+	_, hasPayload := m["payload"]
+	_, hasImage := m["image"]
+	if tasks, ok := m["tasks"]; ok && !hasPayload && !hasImage && isKind(tasks, '[') {
+		members(doc, func(key string, off int, v json.RawMessage) bool {
+			if key != "tasks" {
+				return true
+			}
+			members(v, func(_ string, eoff int, ev json.RawMessage) bool {
+				it := docItem(ev, advance(p, doc[:off+eoff]))
+				it.docPtr = "/tasks/" + strconv.Itoa(len(items))
+				items = append(items, it)
+				return true
+			})
+			return false
+		})
+		return items, ShapeTasks, doc
+	}
+	if m != nil && !hasPayload && !hasImage {
+		graph := false
+		members(doc, func(_ string, _ int, v json.RawMessage) bool {
+			graph = isGraphEntry(v)
+			return false
+		})
+		if graph {
+			members(doc, func(key string, off int, v json.RawMessage) bool {
+				it := graphItem(key, v, advance(p, doc[:off]))
+				it.docPtr = "/" + escapeToken(key)
+				if it.Entry != nil && !bytes.Equal(it.Raw, it.Entry) {
+					it.docPtr += "/task"
+				}
+				items = append(items, it)
+				return true
+			})
+			return items, ShapeGraph, nil
+		}
+	}
+	return []*Item{docItem(doc, p)}, ShapeDocument, nil
+}
+
+// docItem makes the item for a payload or task definition starting at p.
+func docItem(raw json.RawMessage, p filePos) *Item {
+	it := &Item{Raw: raw, Line: p.line, Column: p.col, loc: jsonLocator{raw, p}}
+	describe(it, object(raw), false)
+	return it
+}
+
+// describe fills Kind, Format, Pointer, TaskID and MetadataName from the
+// decoded task definition or payload m (nil when Raw is not an object).
+// inGraph says the document is a graph entry's task, so a task definition.
+func describe(it *Item, m map[string]json.RawMessage, inGraph bool) {
+	it.Kind, it.Format = Payload, Unknown
+	pl, hasPayload := m["payload"]
+	if !hasPayload && !inGraph {
+		if m == nil {
+			return
+		}
+		_, img := m["image"]
+		_, cmd := m["command"]
+		_, mrt := m["maxRunTime"]
+		switch {
+		case img:
+			it.Format = DockerWorker
+		case cmd || mrt:
+			it.Format = GenericWorker
+		}
+		return
+	}
+	it.Kind, it.Pointer = TaskDefinition, "/payload"
+	it.TaskID = str(m["taskId"])
+	if md := object(m["metadata"]); md != nil {
+		it.MetadataName = str(md["name"])
+	}
+	pm := object(pl)
+	_, img := pm["image"]
+	switch {
+	case img || (hasPayload && pm == nil):
+		// A payload that is not an object is a broken docker-worker one.
+		it.Format = DockerWorker
+	case hasPayload:
+		it.Format = GenericWorker
+	}
+}
+
+// graphItem makes the item for the graph entry v under key, at p.
+func graphItem(key string, v json.RawMessage, p filePos) *Item {
+	it := &Item{Key: key, Entry: v, Raw: v, Line: p.line, Column: p.col, loc: jsonLocator{v, p}}
+	em := object(v)
+	it.Label = str(em["label"])
+	tid := str(em["task_id"])
+	members(v, func(k string, off int, tv json.RawMessage) bool {
+		if k != "task" {
+			return true
+		}
+		tp := advance(p, v[:off])
+		it.Raw, it.Line, it.Column, it.loc = tv, tp.line, tp.col, jsonLocator{tv, tp}
+		return false
+	})
+	tm := object(it.Raw)
+	if tm == nil || !isKind(em["task"], '{') {
+		it.Kind, it.Format = TaskDefinition, Unknown
+		it.Label = key
+		it.Raw, it.Line, it.Column, it.loc = v, p.line, p.col, jsonLocator{v, p}
+		return it
+	}
+	describe(it, tm, true)
+	if tid != "" {
+		it.TaskID = tid
+	}
+	if it.Label == "" && key != it.TaskID {
+		it.Label = key
+	}
+	if it.TaskID == "" && key != it.Label {
+		it.TaskID = key
+	}
+	return it
+}
+
+// jsonLocator locates pointers in original JSON bytes that start at start.
+type jsonLocator struct {
+	raw   []byte
+	start filePos
+}
+
+func (l jsonLocator) locate(ptr string) (int, int, bool) {
+	off, ok := pointerOffset(l.raw, ptr)
+	p := advance(l.start, l.raw[:off])
+	return p.line, p.col, ok
+}
+
+// pointerOffset returns the byte offset in raw of the value at the JSON
+// pointer ptr, or of its deepest existing ancestor and false.
+func pointerOffset(raw []byte, ptr string) (int, bool) {
+	if ptr == "" {
+		return 0, true
+	}
+	if !strings.HasPrefix(ptr, "/") {
+		return 0, false
+	}
+	base, cur := 0, raw
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		found := false
+		members(cur, func(k string, off int, v json.RawMessage) bool {
+			if k != tok {
+				return true
+			}
+			base, cur, found = base+off, v, true
+			return false
+		})
+		if !found {
+			return base, false
+		}
+	}
+	return base, true
+}
+
+func escapeToken(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}

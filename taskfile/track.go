@@ -1,0 +1,124 @@
+package taskfile
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+)
+
+// tracker sits between the input and the json.Decoder and keeps the bytes
+// the decoder has read but the Reader has not yet finished with, plus the
+// line count before them, so that any offset at or after base can be turned
+// into a line and column without keeping the whole input.
+type tracker struct {
+	r      io.Reader
+	read   int64  // bytes read from r so far
+	base   int64  // input offset of buf[start]
+	buf    []byte // buf[start:] is the input from base to read
+	start  int
+	lines  int   // newlines before base
+	lastNL int64 // input offset of the last newline before base, or -1
+	hold   bool  // while set, discard keeps everything (document mode)
+}
+
+func newTracker(r io.Reader) *tracker { return &tracker{r: r, lastNL: -1} }
+
+func (t *tracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.buf = append(t.buf, p[:n]...)
+	t.read += int64(n)
+	return n, err
+}
+
+// discard forgets the bytes before off, which the Reader is done with. The
+// buffer is compacted only when its dead prefix is large, so discarding is
+// amortised O(1) per byte.
+func (t *tracker) discard(off int64) {
+	if t.hold || off <= t.base {
+		return
+	}
+	live := t.buf[t.start:]
+	k := int(min(off-t.base, int64(len(live))))
+	drop := live[:k]
+	if n := bytes.Count(drop, []byte{'\n'}); n > 0 {
+		t.lines += n
+		t.lastNL = t.base + int64(bytes.LastIndexByte(drop, '\n'))
+	}
+	t.start += k
+	t.base += int64(k)
+	if t.start >= 32<<10 && t.start >= len(t.buf)/2 {
+		rest := copy(t.buf, t.buf[t.start:])
+		t.buf, t.start = t.buf[:rest], 0
+		// Do not keep a buffer grown for one huge value.
+		if cap(t.buf) > 1<<20 && rest < 1<<16 {
+			t.buf = append([]byte(nil), t.buf...)
+		}
+	}
+}
+
+// bytesFrom returns the retained input from off (≥ base) to what was read.
+func (t *tracker) bytesFrom(off int64) []byte {
+	live := t.buf[t.start:]
+	if off < t.base {
+		off = t.base
+	}
+	i := int(min(off-t.base, int64(len(live))))
+	return live[i:]
+}
+
+// pos turns an input offset (≥ base) into a 1-based line and column.
+func (t *tracker) pos(off int64) (line, col int) {
+	b := t.bytesFrom(t.base)
+	k := int(min(max(off-t.base, 0), int64(len(b))))
+	line = t.lines + bytes.Count(b[:k], []byte{'\n'}) + 1
+	if i := bytes.LastIndexByte(b[:k], '\n'); i >= 0 {
+		return line, k - i
+	}
+	return line, int(t.base + int64(k) - t.lastNL)
+}
+
+// skipSep returns the offset of the first byte at or after off that is not
+// whitespace, ':' or ','; the start of the next value after a key or an
+// element separator.
+func (t *tracker) skipSep(off int64) int64 {
+	b := t.bytesFrom(off)
+	for i, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n', ':', ',':
+		default:
+			return off + int64(i)
+		}
+	}
+	return off + int64(len(b))
+}
+
+// syntaxError locates err, returned by a decoder reading after a known-good
+// point from, where the decoder was in the state that prefix puts a fresh
+// decoder in (e.g. `{"k":0` after an object member). encoding/json's
+// Decoder offsets are not reliable across Token and Decode, so the retained
+// bytes are re-checked from the known-good point.
+func (t *tracker) syntaxError(file string, err error, from int64, prefix string) error {
+	var se *json.SyntaxError
+	if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return &readError{file: file, err: err}
+	}
+	off, msg := t.read, "unexpected end of input"
+	doc := append([]byte(prefix), t.bytesFrom(from)...)
+	var v json.RawMessage
+	if uerr := json.Unmarshal(doc, &v); errors.As(uerr, &se) && se.Error() != "unexpected end of JSON input" {
+		msg = se.Error()
+		off = max(from+se.Offset-1-int64(len(prefix)), from)
+	}
+	line, col := t.pos(off)
+	return &SyntaxError{File: file, Line: line, Column: col, Msg: msg}
+}
+
+// readError is an I/O failure reading the input.
+type readError struct {
+	file string
+	err  error
+}
+
+func (e *readError) Error() string { return "read " + e.file + ": " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
