@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/worker"
+)
+
+// runFlags are the flags of `dwshim run`, generic-worker's own.
+type runFlags struct {
+	config           string
+	withWorkerRunner bool
+	protocolPipe     string
+}
+
+func init() {
+	subcommands = append(subcommands, newRunCmd)
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run --config FILE [--with-worker-runner]",
+		Short: "Run as a drop-in for generic-worker with d2g: claim and run docker-worker tasks",
+		Long: "Reads a generic-worker JSON config, claims tasks from the Taskcluster queue and runs their\n" +
+			"docker-worker payloads in Docker. worker-runner starts it as\n" +
+			"  <path> run --config <configPath> --with-worker-runner\n" +
+			"Exit codes are generic-worker's: 0 numberOfTasksToRun done, 64 config unreadable, 68 idle,\n" +
+			"69 internal error, 71 interrupted, 72 graceful termination, 73 invalid config.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.config == "" {
+				return usageError{"run: --config FILE is required"}
+			}
+			if f.protocolPipe != "" {
+				return withCode(int(worker.ExitCantLoadConfig), errors.New("run: --worker-runner-protocol-pipe is Windows-only; use --with-worker-runner"))
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			code, err := runWorker(ctx, f, os.Stdin, os.Stdout, os.Stderr)
+			if code == worker.ExitTasksComplete && err == nil {
+				return nil
+			}
+			return withCode(int(code), err)
+		},
+	}
+	cmd.Flags().StringVar(&f.config, "config", "", "generic-worker JSON config file (worker-runner writes it)")
+	cmd.Flags().BoolVar(&f.withWorkerRunner, "with-worker-runner", false, "speak the worker-runner protocol on stdin/stdout")
+	cmd.Flags().StringVar(&f.protocolPipe, "worker-runner-protocol-pipe", "", "Windows named pipe for the protocol (not supported)")
+	return cmd
+}
+
+// lateWorker lets worker-runner messages that arrive before the worker
+// exists be applied once it does.
+type lateWorker struct {
+	mu        sync.Mutex
+	w         *worker.Worker
+	creds     *worker.Credentials
+	terminate *bool
+}
+
+func (l *lateWorker) newCredentials(c worker.Credentials) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w != nil {
+		l.w.SetCredentials(c)
+		return
+	}
+	l.creds = &c
+}
+
+func (l *lateWorker) gracefulTermination(finish bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.w != nil {
+		l.w.Terminate(finish)
+		return
+	}
+	l.terminate = &finish
+}
+
+func (l *lateWorker) set(w *worker.Worker) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w = w
+	if l.creds != nil {
+		w.SetCredentials(*l.creds)
+	}
+	if l.terminate != nil {
+		w.Terminate(*l.terminate)
+	}
+}
+
+// runWorker is `dwshim run` without cobra: it returns the exit code and,
+// for non-zero codes, why.
+func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr io.Writer) (worker.ExitCode, error) {
+	var logOut io.Writer = stderr
+	var proto *worker.Protocol
+	late := &lateWorker{}
+	if f.withWorkerRunner {
+		proto = worker.StartProtocol(stdin, stdout, stderr, worker.ProtocolHandlers{
+			GracefulTermination: late.gracefulTermination,
+			NewCredentials:      late.newCredentials,
+		})
+		logOut = proto.LogWriter()
+	}
+	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg, err := worker.LoadConfig(f.config)
+	if err != nil {
+		logger.Error("cannot use config", "err", err)
+		var ce *worker.ConfigError
+		if errors.As(err, &ce) {
+			return ce.Code, err
+		}
+		return worker.ExitCantLoadConfig, err
+	}
+	fail := func(title string, err error) (worker.ExitCode, error) {
+		logger.Error(title, "err", err)
+		if proto != nil {
+			proto.ErrorReport("worker-error", title, err.Error(), nil)
+		}
+		return worker.ExitInternalError, fmt.Errorf("%s: %w", title, err)
+	}
+	engine, closeEngine, err := newRunEngine(ctx, logger, cfg.WorkerID)
+	if err != nil {
+		return fail("cannot reach the container engine", err)
+	}
+	defer closeEngine()
+	rn, err := runner.New(runner.Config{Engine: engine, Logger: logger, Worker: runner.WorkerInfo{
+		WorkerID: cfg.WorkerID, WorkerGroup: cfg.WorkerGroup, WorkerNodeType: cfg.InstanceType,
+		WorkerPool: cfg.TaskQueueID(), WorkerVersion: "dwshim " + version, PublicIP: cfg.PublicIP,
+	}})
+	if err != nil {
+		return fail("cannot set up the runner", err)
+	}
+	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
+	w, err := worker.New(cfg, worker.Options{
+		Queue: q, Objects: q, Logger: logger, Protocol: proto,
+		Executor: &worker.D2GExecutor{Runner: rn, Translate: translateTask},
+	})
+	if err != nil {
+		var ce *worker.ConfigError
+		if errors.As(err, &ce) {
+			logger.Error("invalid config", "err", err)
+			return ce.Code, err
+		}
+		return fail("cannot start the worker", err)
+	}
+	late.set(w)
+	code, err := w.Run(ctx)
+	if err != nil {
+		return fail("worker failed", err)
+	}
+	logger.Info("worker exiting", "exitCode", int(code))
+	return code, nil
+}
