@@ -27,11 +27,10 @@ type D2GExecutor struct {
 	// Images fetches image artifacts with the run's credentials; nil
 	// uses the queue (and index) at the worker's root URL.
 	Images func(t *TaskRun) runner.ImageFetcher
-	// Proxy starts the taskcluster proxy of a run and returns the URL the
-	// container reaches it at, and a stop function. Nil: tasks asking for
-	// the proxy are resolved malformed-payload, as generic-worker does when
-	// the feature is disabled.
-	Proxy func(ctx context.Context, t *TaskRun) (url string, stop func(), err error)
+	// Proxy serves the taskcluster proxy of runs that ask for it. Nil:
+	// such tasks are resolved malformed-payload, as generic-worker does
+	// when the feature is disabled.
+	Proxy *TaskclusterProxy
 }
 
 // Execute implements Executor.
@@ -75,13 +74,14 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 				"Remove features.taskclusterProxy, or run the task on a generic-worker pool with enableTaskclusterProxy.", cfg.TaskQueueID())
 			return Outcome{Resolution: Exception("malformed-payload")}
 		}
-		url, stop, err := e.Proxy(ctx, t)
+		url, host, stop, err := e.Proxy.Start(ctx, t)
 		if err != nil {
 			t.Log.Errorf("could not start the taskcluster proxy: %v", err)
 			return Outcome{Resolution: Exception("internal-error")}
 		}
 		defer stop()
 		id.ProxyURL = url
+		p.ExtraHosts = append(p.ExtraHosts, host)
 	}
 	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID}
 	if p.Image.Kind != plan.ImageNamed {

@@ -51,6 +51,9 @@ type TaskRun struct {
 	Config      *Config
 	// Dir is a scratch directory for this run, removed afterwards.
 	Dir string
+	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
+	// runs (per-slot ports, as generic-worker).
+	Slot int
 }
 
 // TaskDefinition is the part of a task definition the worker reads.

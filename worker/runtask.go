@@ -17,6 +17,7 @@ import (
 // runState is the worker's book-keeping for one claimed run.
 type runState struct {
 	claim  Claim
+	slot   int
 	cancel context.CancelCauseFunc
 
 	mu         sync.Mutex
@@ -168,7 +169,7 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		out = Outcome{Resolution: Exception("malformed-payload")}
 	} else {
 		out = w.opts.Executor.Execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
-			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir})
+			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot})
 	}
 	cause := context.Cause(ctx)
 	switch {

@@ -312,6 +312,13 @@ func (w *Worker) start(c Claim, wg *sync.WaitGroup) {
 	rs := &runState{claim: c, creds: c.Credentials, takenUntil: c.TakenUntil, cancel: cancel}
 	w.mu.Lock()
 	w.claimed++
+	used := map[int]bool{}
+	for _, o := range w.running {
+		used[o.slot] = true
+	}
+	for used[rs.slot] {
+		rs.slot++
+	}
 	w.running[rs.key()] = rs
 	if w.abortRuns {
 		cancel(errWorkerShutdown)

@@ -1,0 +1,104 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strconv"
+	"strings"
+
+	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
+)
+
+// TaskclusterProxy serves the taskcluster proxy of task runs in process:
+// requests from the container to http://taskcluster/<service>/<version>/…
+// (or /api/<service>/<version>/…) are signed with the run's current task
+// credentials, restricted to the task's scopes plus
+// queue:create-artifact:<taskId>/<runId>, and forwarded to the root URL.
+//
+// It listens on BindIP (the Docker bridge gateway, reachable from
+// containers on the default bridge) at Port + 4×slot, as generic-worker
+// spaces its per-slot ports.
+type TaskclusterProxy struct {
+	BindIP string
+	Port   int
+	Logger *slog.Logger
+}
+
+// BridgeGatewayIP returns the IPv4 address of the host interface name
+// (docker0 for Docker's default bridge).
+func BridgeGatewayIP(name string) (string, error) {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return "", fmt.Errorf("taskcluster proxy: interface %s: %w", name, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return "", fmt.Errorf("taskcluster proxy: interface %s: %w", name, err)
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
+			return n.IP.String(), nil
+		}
+	}
+	return "", fmt.Errorf("taskcluster proxy: interface %s has no IPv4 address", name)
+}
+
+// Start serves the proxy for run t in slot and returns the URL the
+// container uses, the /etc/hosts entry that makes "taskcluster" resolve,
+// and a stop function.
+func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun) (proxyURL, host string, stop func(), err error) {
+	port := p.Port + 4*t.Slot
+	ln, err := net.Listen("tcp", net.JoinHostPort(p.BindIP, strconv.Itoa(port)))
+	if err != nil {
+		return "", "", nil, fmt.Errorf("taskcluster proxy: listen: %w", err)
+	}
+	root, err := url.Parse(strings.TrimRight(t.Config.RootURL, "/"))
+	if err != nil {
+		ln.Close()
+		return "", "", nil, fmt.Errorf("taskcluster proxy: rootURL: %w", err)
+	}
+	scopes := append(append([]string{}, t.Task.Scopes...), fmt.Sprintf("queue:create-artifact:%s/%d", t.TaskID, t.RunID))
+	logger := p.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	rp := &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) {
+			path := r.In.URL.Path
+			if !strings.HasPrefix(path, "/api/") {
+				path = "/api" + path // legacy http://taskcluster/queue/v1/…
+			}
+			r.Out.URL.Scheme, r.Out.URL.Host, r.Out.Host = root.Scheme, root.Host, root.Host
+			r.Out.URL.Path, r.Out.URL.RawPath = root.Path+path, ""
+			r.Out.Header.Del("Authorization")
+			c := t.Credentials()
+			creds := &tcclient.Credentials{ClientID: c.ClientID, AccessToken: c.AccessToken,
+				Certificate: c.Certificate, AuthorizedScopes: scopes}
+			if err := creds.SignRequest(r.Out); err != nil {
+				logger.Error("taskcluster proxy: sign request", "err", err)
+			}
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			logger.Warn("taskcluster proxy: upstream error", "path", r.URL.Path, "err", err)
+			http.Error(w, "taskcluster proxy: "+err.Error(), http.StatusBadGateway)
+		},
+	}
+	srv := &http.Server{Handler: rp}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("taskcluster proxy stopped", "err", err)
+		}
+	}()
+	proxyURL = "http://taskcluster"
+	if port != 80 {
+		proxyURL += ":" + strconv.Itoa(port)
+	}
+	t.Log.Infof("[taskcluster-proxy] serving %s for task %s (credentials %s)", proxyURL, t.TaskID, t.Credentials().ClientID)
+	return proxyURL, "taskcluster:" + p.BindIP, func() { _ = srv.Close() }, nil
+}
