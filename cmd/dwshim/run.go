@@ -144,10 +144,17 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	if err != nil {
 		return fail("cannot set up the runner", err)
 	}
+	exec := &worker.D2GExecutor{Runner: rn, Translate: translateTask}
+	if cfg.EnableTaskclusterProxy {
+		if ip, err := worker.BridgeGatewayIP("docker0"); err != nil {
+			logger.Warn("no taskcluster proxy: tasks asking for it will be resolved malformed-payload", "err", err)
+		} else {
+			exec.Proxy = &worker.TaskclusterProxy{BindIP: ip, Port: cfg.TaskclusterProxyPort, Logger: logger}
+		}
+	}
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{
-		Queue: q, Objects: q, Logger: logger, Protocol: proto,
-		Executor: &worker.D2GExecutor{Runner: rn, Translate: translateTask},
+		Queue: q, Objects: q, Logger: logger, Protocol: proto, Executor: exec,
 	})
 	if err != nil {
 		var ce *worker.ConfigError
