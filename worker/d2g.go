@@ -91,6 +91,10 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 			task.Images = &queueImages{run: t}
 		}
 	}
+	if e.Runner == nil {
+		t.Log.Errorf("worker internal error: no task runner configured")
+		return Outcome{Resolution: Exception("internal-error")}
+	}
 	res, err := e.Runner.Run(ctx, task, runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires})
 	if err != nil && res.Resolution != runner.Completed {
 		// Infrastructure details for the worker's own log are in err; the

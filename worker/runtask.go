@@ -168,7 +168,7 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		tl.Errorf("%v", defErr)
 		out = Outcome{Resolution: Exception("malformed-payload")}
 	} else {
-		out = w.opts.Executor.Execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
+		out = w.execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
 			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot})
 	}
 	cause := context.Cause(ctx)
@@ -238,4 +238,19 @@ func (w *Worker) reportError(kind, title string, err error) {
 	if w.opts.Protocol != nil {
 		w.opts.Protocol.ErrorReport(kind, title, err.Error(), nil)
 	}
+}
+
+// execute runs the executor, turning a panic into internal-error so one
+// bad task cannot take the worker and its other tasks down.
+func (w *Worker) execute(ctx context.Context, t *TaskRun) (out Outcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("executor panic: %v", r)
+			w.logger.Error("task execution crashed", "taskId", t.TaskID, "err", err)
+			w.reportError("worker-panic", "task execution crashed", err)
+			t.Log.Errorf("worker internal error while running the task")
+			out = Outcome{Resolution: Exception("internal-error")}
+		}
+	}()
+	return w.opts.Executor.Execute(ctx, t)
 }

@@ -191,7 +191,11 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 			return ExitInternalError, err
 		}
 		w.live = live
-		defer func() { _ = live.Close(context.WithoutCancel(ctx)) }()
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = live.Close(cctx)
+		}()
 	}
 	w.logger.Info("worker started", "taskQueueId", w.cfg.TaskQueueID(), "workerGroup", w.cfg.WorkerGroup,
 		"workerId", w.cfg.WorkerID, "capacity", w.cfg.Capacity)
