@@ -30,7 +30,7 @@ type testEnv struct {
 	pub  ed25519.PublicKey
 }
 
-func newTestEnv(t *testing.T, fo tcfake.Options) *testEnv {
+func newTestEnv(t testing.TB, fo tcfake.Options) *testEnv {
 	t.Helper()
 	fake := tcfake.New(fo)
 	fake.Start()
@@ -113,7 +113,10 @@ func newFakeExec() *fakeExec {
 }
 
 func (f *fakeExec) Execute(ctx context.Context, t *TaskRun) Outcome {
-	f.started <- t.TaskID
+	select {
+	case f.started <- t.TaskID:
+	default:
+	}
 	var p struct {
 		Result   string `json:"result"`
 		SleepMs  int    `json:"sleepMs"`
