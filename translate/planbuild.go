@@ -1,0 +1,210 @@
+package translate
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/dwshim/dwshim/plan"
+)
+
+// plan builds the typed Plan with docker-worker semantics (§5).
+func (t *translator) plan(g grants, cacheNames, artNames []string) *plan.Plan {
+	p := t.p
+	pl := &plan.Plan{
+		Image:      planImage(p.Image),
+		Command:    slices.Clone(p.Command),
+		ExtraHosts: []string{"localhost.localdomain:127.0.0.1"},
+		TTY:        true,
+		ShmSize:    DockerWorkerShmSize,
+		OnExit: plan.ExitPolicy{
+			Retry:       toInts(p.OnExitStatus.Retry),
+			PurgeCaches: toInts(p.OnExitStatus.PurgeCaches),
+		},
+		SupersederURL: p.SupersederURL,
+	}
+	if pl.Command == nil {
+		pl.Command = []string{}
+	}
+	pl.Env = make([]plan.EnvVar, 0, len(p.Env))
+	for _, n := range sortedKeys(p.Env) {
+		pl.Env = append(pl.Env, plan.EnvVar{Name: n, Value: p.Env[n]})
+	}
+	pl.Caches = make([]plan.Cache, len(cacheNames))
+	for i, n := range cacheNames {
+		pl.Caches[i] = plan.Cache{Name: n, MountPath: p.Cache[n]}
+	}
+	pl.Artifacts = []plan.Artifact{}
+	if p.Features.Artifacts {
+		pl.Artifacts = make([]plan.Artifact, len(artNames))
+		for i, n := range artNames {
+			a := p.Artifacts[n]
+			pl.Artifacts[i] = plan.Artifact{Name: n, Path: a.Path, Kind: plan.ArtifactKind(a.Type), Expires: expiresTime(a.Expires)}
+		}
+	}
+	pl.Capabilities = plan.Capabilities{
+		Privileged:     g.privileged,
+		DisableSeccomp: g.seccomp,
+		Ptrace:         g.ptrace,
+		Devices:        []plan.Device{},
+	}
+	addDev := func(ok bool, k plan.DeviceKind) {
+		if ok {
+			pl.Capabilities.Devices = append(pl.Capabilities.Devices, plan.Device{Kind: k})
+		}
+	}
+	addDev(g.kvm, plan.DeviceKVM)
+	addDev(g.shm, plan.DeviceHostSharedMemory)
+	addDev(g.video, plan.DeviceLoopbackVideo)
+	addDev(g.audio, plan.DeviceLoopbackAudio)
+	if g.gp {
+		pl.Capabilities.GPUs = t.cfg.GPUs
+		for _, d := range sortedCopy(t.cfg.NvidiaDevices) {
+			pl.Capabilities.Devices = append(pl.Capabilities.Devices, plan.Device{Kind: plan.DeviceHostPath, HostPath: "/dev/" + d})
+		}
+	}
+	if g.shm {
+		pl.ShmSize = 0 // the host's /dev/shm is mounted instead
+	}
+	pl.MaxRunTime = plan.Duration(time.Duration(min(p.MaxRunTime, maxRunTimeSeconds)) * time.Second)
+	pl.Features = plan.Features{
+		TaskclusterProxy: g.proxy,
+		ChainOfTrust:     g.cot,
+		Interactive:      g.interactive,
+		UploadArtifacts:  p.Features.Artifacts,
+		LiveLog:          p.Features.LocalLiveLog,
+		BackingLog:       p.Features.BulkLog,
+		LiveLogName:      p.Log,
+		BackingLogName:   BackingLogName(p.Log),
+	}
+	return pl
+}
+
+// maxRunTimeSeconds is the largest maxRunTime a time.Duration can hold.
+const maxRunTimeSeconds = math.MaxInt64 / int64(time.Second)
+
+func planImage(im DWImage) plan.Image {
+	switch im.Kind {
+	case ImageIndexed:
+		return plan.Image{Kind: plan.ImageIndexed, Namespace: im.Namespace, Path: im.Path}
+	case ImageTask:
+		return plan.Image{Kind: plan.ImageTaskArtifact, TaskID: im.TaskID, Path: im.Path}
+	}
+	return plan.Image{Kind: plan.ImageNamed, Ref: im.Name}
+}
+
+func toInts(v []int64) []int {
+	out := make([]int, 0, len(v))
+	for _, x := range v {
+		out = append(out, int(x))
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	if len(m) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func sortedCopy(s []string) []string {
+	if slices.IsSorted(s) {
+		return s
+	}
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
+}
+
+// workerVars are the variables docker-worker (and dwshim's runner) set,
+// overriding the payload (plan.Identity.Env).
+var workerVars = map[string]bool{
+	"TASK_ID": true, "RUN_ID": true, "TASK_GROUP_ID": true, "TASKCLUSTER_ROOT_URL": true,
+	"TASKCLUSTER_WORKER_TYPE": true, "TASKCLUSTER_WORKER_POOL": true, "TASKCLUSTER_WORKER_GROUP": true,
+	"TASKCLUSTER_INSTANCE_TYPE": true, "TASKCLUSTER_PUBLIC_IP": true, "TASKCLUSTER_WORKER_LOCATION": true,
+	"TASKCLUSTER_PROXY_URL": true, "TASKCLUSTER_VIDEO_DEVICE": true,
+}
+
+// warn records, in a fixed order, what the targets drop or change.
+func (t *translator) warn(g grants) {
+	p, c := t.p, t.cfg
+	d := p.Capabilities.Devices
+	drop := func(asked, allowed bool, ptr, key, what string) {
+		if asked && !allowed {
+			t.addWarning(ptr, fmt.Sprintf("worker pool config %s=false: %s", key, what))
+		}
+	}
+	drop(p.Capabilities.Privileged, c.AllowPrivileged, "/capabilities/privileged", "allowPrivileged", "the container will not be privileged")
+	drop(p.Capabilities.DisableSeccomp, c.AllowDisableSeccomp, "/capabilities/disableSeccomp", "allowDisableSeccomp", "seccomp stays enabled")
+	drop(d.HostSharedMemory, c.AllowHostSharedMemory, "/capabilities/devices/hostSharedMemory", "allowHostSharedMemory", "the host's /dev/shm will not be mounted")
+	drop(d.KVM, c.AllowKVM, "/capabilities/devices/kvm", "allowKVM", "/dev/kvm will not be available")
+	drop(d.LoopbackAudio, c.AllowLoopbackAudio, "/capabilities/devices/loopbackAudio", "allowLoopbackAudio", "no loopback audio device will be available")
+	drop(d.LoopbackVideo, c.AllowLoopbackVideo, "/capabilities/devices/loopbackVideo", "allowLoopbackVideo", "no loopback video device will be available")
+	drop(p.Features.AllowPtrace, c.AllowPtrace, "/features/allowPtrace", "allowPtrace", "ptrace will not be allowed")
+	drop(p.Features.ChainOfTrust, c.AllowChainOfTrust, "/features/chainOfTrust", "allowChainOfTrust", "no chain-of-trust certificate will be produced")
+	drop(p.Features.Interactive, c.AllowInteractive, "/features/interactive", "allowInteractive", "the task will not be interactive")
+	drop(p.Features.TaskclusterProxy, c.AllowTaskclusterProxy, "/features/taskclusterProxy", "allowTaskclusterProxy", "the container will get no taskcluster proxy")
+	if p.Image.Kind == ImageIndexed && !g.proxy {
+		t.addWarning("/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
+	}
+	if p.Image.Kind == ImageTask && !isSlugID(p.Image.TaskID) {
+		t.addWarning("/image/taskId", fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID))
+	}
+	if !p.Features.Artifacts {
+		t.addWarning("/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
+	}
+	for _, n := range sortedKeys(p.Env) {
+		if workerVars[n] {
+			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is set by the worker: the dwshim plan uses the worker's value as docker-worker did, but in the d2g target the payload value wins", n))
+		}
+	}
+	t.exitStatusWarnings("/onExitStatus/retry", p.OnExitStatus.Retry, 1)
+	t.exitStatusWarnings("/onExitStatus/purgeCaches", p.OnExitStatus.PurgeCaches, 0)
+	if p.MaxRunTime > maxRunTimeSeconds {
+		t.addWarning("/maxRunTime", "maxRunTime is too large to represent; the plan uses the largest duration possible")
+	}
+}
+
+// exitStatusWarnings flags values generic-worker's schema rejects (§9.13).
+func (t *translator) exitStatusWarnings(ptr string, codes []int64, minimum int64) {
+	if len(codes) == 0 {
+		return
+	}
+	seen := make(map[int64]bool, len(codes))
+	for i, c := range codes {
+		at := fmt.Sprintf("%s/%d", ptr, i)
+		switch {
+		case c < minimum:
+			t.addWarning(at, fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
+		case seen[c]:
+			t.addWarning(at, fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
+		}
+		seen[c] = true
+	}
+}
+
+func (t *translator) addWarning(ptr, msg string) {
+	t.res.Warnings = append(t.res.Warnings, Warning{Pointer: ptr, Message: msg})
+}
+
+// isSlugID reports whether s matches the Taskcluster slugid pattern.
+func isSlugID(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < 22; i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	in := func(c byte, set string) bool { return slices.Contains([]byte(set), c) }
+	return s[8] >= 'Q' && s[8] <= 'T' && in(s[10], "CGKOSWaeimquy26-") && in(s[21], "AQgw")
+}

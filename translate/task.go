@@ -1,0 +1,164 @@
+package translate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/dwshim/dwshim/plan"
+)
+
+// TaskOptions tunes TranslateTask.
+type TaskOptions struct {
+	// ExpandScopes expands assume: scopes (the auth service's
+	// expandScopes). Nil uses the scopes as given, with a warning when some
+	// start with "assume:".
+	ExpandScopes func(scopes []string) ([]string, error)
+}
+
+// TaskResult is a translated task definition.
+type TaskResult struct {
+	Result
+	// TaskQueueID is taskQueueId, or provisionerId/workerType; empty when
+	// the definition has neither and no scopes.
+	TaskQueueID string
+	// HasScopes says whether the definition had a scopes key; without one
+	// upstream skips scope validation and conversion (and so do we, with a
+	// warning).
+	HasScopes bool
+	// Scopes are the converted generic-worker scopes (§3.2); nil without
+	// a scopes key.
+	Scopes []string
+	// Dependencies are the task's dependencies as given.
+	Dependencies []string
+
+	raw []byte
+}
+
+// taskHeader is the part of a task definition translation reads.
+type taskHeader struct {
+	Payload       json.RawMessage  `json:"payload"`
+	Scopes        *json.RawMessage `json:"scopes"`
+	TaskQueueID   string           `json:"taskQueueId"`
+	ProvisionerID string           `json:"provisionerId"`
+	WorkerType    string           `json:"workerType"`
+	Dependencies  []string         `json:"dependencies"`
+}
+
+// TranslateTask translates a whole task definition (JSON): its payload as
+// TranslatePayload does (pointers get a /payload prefix), then, when the
+// definition has a scopes key, validates and converts the scopes as
+// upstream's ConvertTaskDefinition does. Task problems are an *Error with
+// Reason MalformedPayload.
+func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, error) {
+	var h taskHeader
+	if err := json.Unmarshal(task, &h); err != nil {
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"", "cannot parse task definition: " + strings.TrimPrefix(err.Error(), "json: ")}}}
+	}
+	if len(h.Payload) == 0 || string(h.Payload) == "null" {
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/payload", "task definition does not contain a payload"}}}
+	}
+	p, err := DecodePayload(h.Payload)
+	if err != nil {
+		return nil, prefixPointers(err, "/payload")
+	}
+	res, err := TranslatePayload(p, cfg)
+	if err != nil {
+		return nil, prefixPointers(err, "/payload")
+	}
+	for i := range res.Warnings {
+		res.Warnings[i].Pointer = "/payload" + res.Warnings[i].Pointer
+	}
+	tr := &TaskResult{Result: *res, Dependencies: h.Dependencies, raw: task}
+	tr.TaskQueueID = h.TaskQueueID
+	if tr.TaskQueueID == "" && h.ProvisionerID != "" && h.WorkerType != "" {
+		tr.TaskQueueID = h.ProvisionerID + "/" + h.WorkerType
+	}
+	if p.Image.Kind == ImageTask && !containsString(h.Dependencies, p.Image.TaskID) {
+		tr.Warnings = append(tr.Warnings, Warning{"/dependencies", fmt.Sprintf("task.dependencies does not include the image task %s: generic-worker rejects such a d2g task (docker-worker did not)", p.Image.TaskID)})
+	}
+	if h.Scopes == nil {
+		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "the task definition has no scopes: scope validation was skipped (as upstream d2g does)"})
+		return tr, nil
+	}
+	tr.HasScopes = true
+	if tr.TaskQueueID == "" {
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/taskQueueId", "taskQueueId ('provisionerId/workerType') is required"}}}
+	}
+	var scopes []string
+	if err := json.Unmarshal(*h.Scopes, &scopes); err != nil {
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/scopes", "scopes must be an array of strings"}}}
+	}
+	expanded := scopes
+	if opts.ExpandScopes != nil {
+		if expanded, err = opts.ExpandScopes(scopes); err != nil {
+			return nil, fmt.Errorf("error expanding scopes: %w", err)
+		}
+	} else if hasAssume(scopes) {
+		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "assume: scopes cannot be expanded offline: scopes were validated and converted as given"})
+	}
+	if err := ValidateScopes(p, tr.TaskQueueID, expanded); err != nil {
+		return nil, err
+	}
+	tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
+	return tr, nil
+}
+
+// PlanForTask adapts TranslateTask to the worker's TranslateFunc shape:
+// the Plan and warnings of a task definition (scopes used as given).
+func PlanForTask(task json.RawMessage, cfg Config) (*plan.Plan, []Warning, error) {
+	r, err := TranslateTask(task, cfg, TaskOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Plan, r.Warnings, nil
+}
+
+// Definition returns the converted task definition as upstream's CLI
+// writes it (§2.12): the original object with payload (and scopes, when
+// present) replaced, other keys kept, keys sorted, 2-space indent.
+func (r *TaskResult) Definition() ([]byte, error) {
+	var m map[string]any
+	if err := json.Unmarshal(r.raw, &m); err != nil {
+		return nil, fmt.Errorf("cannot parse task definition: %w", err)
+	}
+	m["payload"] = r.Payload
+	if r.HasScopes {
+		m["scopes"] = r.Scopes
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode task definition: %w", err)
+	}
+	return out, nil
+}
+
+func prefixPointers(err error, prefix string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	probs := make([]Problem, len(e.Problems))
+	for i, p := range e.Problems {
+		probs[i] = Problem{prefix + p.Pointer, p.Message}
+	}
+	return &Error{Reason: e.Reason, Problems: probs}
+}
+
+func hasAssume(scopes []string) bool {
+	for _, s := range scopes {
+		if strings.HasPrefix(s, "assume:") {
+			return true
+		}
+	}
+	return false
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
