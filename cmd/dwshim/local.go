@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -111,15 +112,20 @@ func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int,
 		fmt.Fprintf(sio.Stderr, "dwshim: warning: %s\n", w)
 	}
 	if err != nil {
-		return exitMalformed, err
+		var te *translate.Error
+		if errors.As(err, &te) && te.Reason == translate.InternalError {
+			return exitInternal, err
+		}
+		return exitMalformed, problemsError(name, err)
 	}
 	if f.DryRun {
-		b, err := json.MarshalIndent(p, "", "  ")
-		if err != nil {
-			return exitInternal, fmt.Errorf("encode plan: %w", err)
+		enc := json.NewEncoder(sio.Stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(p); err != nil {
+			return 1, fmt.Errorf("write plan: %w", err)
 		}
-		_, err = fmt.Fprintf(sio.Stdout, "%s\n", b)
-		return 0, err
+		return 0, nil
 	}
 	return runPlan(ctx, f, in, p, sio)
 }
@@ -276,4 +282,21 @@ func loadD2GConfig(file string) (translate.Config, error) {
 	}
 	cfg.EnableD2G = true
 	return cfg, nil
+}
+
+// problemsError lists a translation error's problems one per line.
+func problemsError(name string, err error) error {
+	if name == "-" {
+		name = "standard input"
+	}
+	var te *translate.Error
+	if !errors.As(err, &te) || len(te.Problems) == 0 {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s:", name, te.Reason)
+	for _, p := range te.Problems {
+		b.WriteString("\n  " + p.String())
+	}
+	return errors.New(b.String())
 }

@@ -11,9 +11,30 @@ import (
 	"github.com/dwshim/dwshim/translate"
 )
 
-// translateLocal validates and translates the input into a plan.
+// translateLocal validates and translates the input into a plan. Schema
+// problems and translation errors are a *translate.Error.
 func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string, error) {
-	return nil, nil, errors.New("translate not wired yet")
+	var res *translate.Result
+	if in.IsTask {
+		tr, err := translate.TranslateTask(in.JSON, cfg, translate.TaskOptions{})
+		if err != nil {
+			return nil, nil, err
+		}
+		res = &tr.Result
+	} else {
+		p, err := translate.DecodePayload(in.JSON)
+		if err != nil {
+			return nil, nil, err
+		}
+		if res, err = translate.TranslatePayload(p, cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	warnings := make([]string, len(res.Warnings))
+	for i, w := range res.Warnings {
+		warnings[i] = w.String()
+	}
+	return res.Plan, warnings, nil
 }
 
 // newLocalEngine connects to the local Docker daemon.
