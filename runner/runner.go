@@ -164,6 +164,9 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 		res.TimedOut, res.Exit.TimedOut = true, true
 		log.Errorf("Task timeout after %s seconds. Force killing container.", seconds(p.MaxRunTime.Std()))
 	}
+	if exit.OOMKilled {
+		log.Errorf("The container was killed: out of memory.")
+	}
 	if ctx.Err() != nil {
 		res.Cancelled, res.Exit.Cancelled = true, true
 		log.Errorf("Task cancelled. Container killed.")

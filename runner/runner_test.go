@@ -113,6 +113,14 @@ func TestExitPolicy(t *testing.T) {
 	}
 }
 
+func TestOOMKilled(t *testing.T) {
+	e := &memEngine{run: func(context.Context, io.Writer) (Exit, error) { return Exit{Code: 137, OOMKilled: true}, nil }}
+	res, log, _ := run(t, e, newTestTask(), context.Background(), nil)
+	if res.Resolution != Failed || !res.Exit.OOMKilled || !strings.Contains(log, "[taskcluster:error] The container was killed: out of memory.") {
+		t.Errorf("got %+v\n%s", res, log)
+	}
+}
+
 func blockUntilDone(ctx context.Context, w io.Writer) (Exit, error) {
 	io.WriteString(w, "sleeping")
 	<-ctx.Done()
