@@ -1,0 +1,158 @@
+package native
+
+import (
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/dwshim/dwshim/plan"
+)
+
+// workerEnv are the variables generic-worker sets for every task that the
+// container gets, passed after the payload's so they win, as docker-worker
+// did (spec §2.3, §5). The proxy URL and video device are added when used.
+var workerEnv = []string{
+	"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_ROOT_URL",
+	"TASKCLUSTER_WORKER_LOCATION", "TASK_GROUP_ID", "TASK_ID",
+}
+
+// HostEnv are env names that would change how the task's own commands (the
+// shell, the docker CLI) behave if generic-worker set them in the process
+// environment. A payload's value for one is renamed HostEnvPrefix+NAME in
+// the generic-worker env and reaches the container through EnvFile.
+var HostEnv = []string{
+	"BASH_ENV", "CDPATH", "DOCKER_API_VERSION", "DOCKER_BUILDKIT", "DOCKER_CERT_PATH",
+	"DOCKER_CLI_EXPERIMENTAL", "DOCKER_CONFIG", "DOCKER_CONTENT_TRUST",
+	"DOCKER_CONTENT_TRUST_SERVER", "DOCKER_CONTEXT", "DOCKER_DEFAULT_PLATFORM", "DOCKER_HOST",
+	"DOCKER_TLS", "DOCKER_TLS_VERIFY", "ENV", "HOME", "IFS", "LD_AUDIT", "LD_LIBRARY_PATH",
+	"LD_PRELOAD", "PATH", "PS4", "SHELL", "TMPDIR",
+}
+
+// stopMargin is how long before maxRunTime the run script stops the
+// container itself, so that artifacts are still copied out and the
+// container removed before generic-worker kills the command.
+func stopMargin(maxRunTime int64) int64 { return min(60, maxRunTime/10) }
+
+// Build turns a plan into a native generic-worker payload. Warnings say
+// what docker-worker did that this payload does differently. The error is
+// for a plan that cannot be expressed safely (a bug upstream of here).
+func Build(p *plan.Plan) (*Payload, []Warning, error) {
+	b := builder{p: p}
+	if err := b.image(); err != nil {
+		return nil, nil, err
+	}
+	b.out.MaxRunTime = int64(p.MaxRunTime.Std().Seconds())
+	b.out.OSGroups = []string{"docker"}
+	b.out.SupersederURL = p.SupersederURL
+	b.features()
+	b.caches()
+	b.artifacts()
+	b.env()
+	if err := b.command(); err != nil {
+		return nil, nil, err
+	}
+	if len(p.OnExit.Retry)+len(p.OnExit.PurgeCaches) > 0 {
+		b.out.OnExitStatus = &OnExitStatus{Retry: p.OnExit.Retry, PurgeCaches: p.OnExit.PurgeCaches}
+	}
+	return &b.out, b.warns, nil
+}
+
+type builder struct {
+	p     *plan.Plan
+	out   Payload
+	warns []Warning
+
+	imageCmd []string
+	vols     []string // "cache0:/path", "volume1:/path": host side relative to the task dir
+	copies   []string // src, dest pairs for docker cp
+	flags    []string // docker run flags, static
+	envNames []string // payload names passed through the process env
+	hostEnv  []string // payload names renamed (HostEnv), via EnvFile
+	opts     []string // run script options: proxy, video
+}
+
+func (b *builder) warn(ptr, format string, args ...any) {
+	b.warns = append(b.warns, Warning{Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+}
+
+func (b *builder) image() error {
+	im := b.p.Image
+	switch im.Kind {
+	case plan.ImageNamed:
+		if im.Ref == "" || strings.HasPrefix(im.Ref, "-") {
+			return fmt.Errorf("native: unsafe image reference %q", im.Ref)
+		}
+		b.imageCmd = []string{"/bin/sh", "-c", pullScript(b.p.Features.ChainOfTrust), "dwshim-image", im.Ref}
+		return nil
+	case plan.ImageTaskArtifact, plan.ImageIndexed:
+		m := Mount{File: ImageFile, Content: &Content{Artifact: im.Path, TaskID: im.TaskID, Namespace: im.Namespace}}
+		// generic-worker decompresses these; docker load reads gzip, bzip2
+		// and xz itself, but not lz4, and the 20.10 daemon not zstd.
+		switch strings.ToLower(path.Ext(im.Path)) {
+		case ".lz4":
+			m.Format = "lz4"
+		case ".zst":
+			m.Format = "zst"
+		}
+		b.out.Mounts = append(b.out.Mounts, m)
+		b.imageCmd = []string{"/bin/sh", "-c", loadScript(b.p.Features.ChainOfTrust), "dwshim-image"}
+		return nil
+	}
+	return fmt.Errorf("native: unknown image kind %q", im.Kind)
+}
+
+func (b *builder) features() {
+	f := b.p.Features
+	b.out.Features = Features{
+		LiveLog: f.LiveLog, BackingLog: f.BackingLog,
+		ChainOfTrust: f.ChainOfTrust, TaskclusterProxy: f.TaskclusterProxy,
+	}
+	b.out.Logs = Logs{Live: f.LiveLogName, Backing: f.BackingLogName}
+	if f.TaskclusterProxy {
+		b.out.TaskclusterProxyInterface = "docker-bridge"
+		b.opts = append(b.opts, "proxy")
+	}
+	if f.Interactive {
+		b.warn("/features/interactive", "docker-worker's interactive shell in the container has no native equivalent, so the payload leaves "+
+			"interactive off (generic-worker's interactive feature would open a shell on the worker, not in the container)")
+	}
+	if f.ChainOfTrust {
+		b.warn("/features/chainOfTrust", "the image hashes in the chain-of-trust certificate are written by the task's own "+
+			"commands (chain-of-trust-additional-data.json), not by the worker")
+	}
+}
+
+func (b *builder) caches() {
+	for i, c := range b.p.Caches {
+		dir := "cache" + strconv.Itoa(i)
+		b.out.Mounts = append(b.out.Mounts, Mount{CacheName: c.Name, Directory: dir})
+		b.vols = append(b.vols, dir+":"+c.MountPath)
+	}
+}
+
+func (b *builder) artifacts() {
+	if !b.p.Features.UploadArtifacts {
+		return
+	}
+	for i, a := range b.p.Artifacts {
+		ext := path.Ext(a.Path)
+		if strings.ContainsAny(ext, "/:") {
+			ext = ""
+		}
+		ga := Artifact{Name: a.Name, Optional: true, Type: string(a.Kind)}
+		if !a.Expires.IsZero() {
+			t := Time(a.Expires)
+			ga.Expires = &t
+		}
+		switch a.Kind {
+		case plan.ArtifactVolume:
+			ga.Path, ga.Type = "volume"+strconv.Itoa(i)+ext, "directory"
+			b.vols = append(b.vols, ga.Path+":"+a.Path)
+		default:
+			ga.Path = "artifact" + strconv.Itoa(i) + ext
+			b.copies = append(b.copies, a.Path, ga.Path)
+		}
+		b.out.Artifacts = append(b.out.Artifacts, ga)
+	}
+}
