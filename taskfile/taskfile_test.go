@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 )
 
 // summary is what the tests compare for each item.
@@ -254,5 +255,38 @@ func TestWalkAndOpenFile(t *testing.T) {
 	}
 	if _, err := OpenFile(filepath.Join(dir, "missing.json"), nil); err == nil {
 		t.Error("OpenFile of a missing file succeeded")
+	}
+}
+
+func TestReplaceMemberAndYAML(t *testing.T) {
+	got, err := ReplaceMember(json.RawMessage(`{"kind": "k", "task": {"a": 1}, "z": [1, 2]}`), "task", json.RawMessage(`{"b": 2}`))
+	if err != nil || string(got) != `{"kind":"k","task":{"b":2},"z":[1,2]}` {
+		t.Errorf("ReplaceMember = %s, %v", got, err)
+	}
+	got, _ = ReplaceMember(json.RawMessage(`{}`), "task", json.RawMessage(`1`))
+	if string(got) != `{"task":1}` {
+		t.Errorf("ReplaceMember append = %s", got)
+	}
+	if _, err := ReplaceMember(json.RawMessage(`[]`), "x", json.RawMessage(`1`)); err == nil {
+		t.Error("ReplaceMember on an array succeeded")
+	}
+	n, err := YAMLNode([]byte(`{"z": "multi\nline\n", "a": [1, 2.5, true, null, "yes", "1"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(n); err != nil {
+		t.Fatal(err)
+	}
+	want := "z: |\n  multi\n  line\na:\n  - 1\n  - 2.5\n  - true\n  - null\n  - \"yes\"\n  - \"1\"\n"
+	if buf.String() != want {
+		t.Errorf("YAML:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	// And back: the YAML reads as the same JSON.
+	_, _, items := readAll(t, "x.yml", buf.String())
+	if string(items[0].Raw) != `{"z":"multi\nline\n","a":[1,2.5,true,null,"yes","1"]}` {
+		t.Errorf("round trip = %s", items[0].Raw)
 	}
 }
