@@ -15,9 +15,10 @@ import (
 )
 
 // TranslateFunc turns a claimed task definition (docker-worker payload
-// inside) into a plan. Problems with the task are a *translate.Error whose
-// Reason becomes the exception reason; warnings go to the task log.
-type TranslateFunc func(task json.RawMessage, cfg translate.Config) (*plan.Plan, []translate.Warning, error)
+// inside) into a plan. expand expands assume: scopes (nil: none). Problems
+// with the task are a *translate.Error whose Reason becomes the exception
+// reason; other errors are internal errors; warnings go to the task log.
+type TranslateFunc func(task json.RawMessage, cfg translate.Config, expand func([]string) ([]string, error)) (*plan.Plan, []translate.Warning, error)
 
 // D2GExecutor is the real Executor: docker-worker payload → plan →
 // runner.Runner on a container Engine.
@@ -50,7 +51,12 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 			"Set d2gConfig.enableD2G to true in the worker pool config to run docker-worker payloads.", cfg.TaskQueueID())
 		return Outcome{Resolution: Exception("malformed-payload")}
 	}
-	p, warnings, err := e.Translate(t.Definition, cfg.D2GConfig)
+	p, warnings, err := e.Translate(t.Definition, cfg.D2GConfig, func(scopes []string) ([]string, error) {
+		if t.ExpandScopes == nil || !hasAssume(scopes) {
+			return scopes, nil
+		}
+		return t.ExpandScopes(ctx, scopes)
+	})
 	for _, w := range warnings {
 		t.Log.Warnf("[d2g] %s", w)
 	}
@@ -139,4 +145,13 @@ func (s artifactSink) PutFile(ctx context.Context, name string, r io.Reader, siz
 
 func (s artifactSink) PutError(ctx context.Context, name, reason, message string, expires time.Time) error {
 	return s.a.Error(ctx, name, reason, message, expires)
+}
+
+func hasAssume(scopes []string) bool {
+	for _, s := range scopes {
+		if strings.HasPrefix(s, "assume:") {
+			return true
+		}
+	}
+	return false
 }

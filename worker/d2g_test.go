@@ -14,7 +14,7 @@ import (
 
 // stubTranslate fails payloads with "bad": true and otherwise returns a
 // plan with the payload's maxRunTime (seconds).
-func stubTranslate(task json.RawMessage, _ translate.Config) (*plan.Plan, []translate.Warning, error) {
+func stubTranslate(task json.RawMessage, _ translate.Config, _ func([]string) ([]string, error)) (*plan.Plan, []translate.Warning, error) {
 	var def struct {
 		Payload struct {
 			Bad        bool `json:"bad"`

@@ -51,6 +51,9 @@ type TaskRun struct {
 	Config      *Config
 	// Dir is a scratch directory for this run, removed afterwards.
 	Dir string
+	// ExpandScopes expands assume: scopes with the worker's credentials
+	// (auth.expandScopes, as generic-worker); nil when unavailable.
+	ExpandScopes func(ctx context.Context, scopes []string) ([]string, error)
 	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
 	// runs (per-slot ports, as generic-worker).
 	Slot int

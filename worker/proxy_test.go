@@ -82,3 +82,17 @@ func TestTaskclusterProxySignsWithTaskCredentials(t *testing.T) {
 		t.Errorf("%d proxied calls signed with the task credentials, want 2", signed)
 	}
 }
+
+func TestExpandScopes(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	env.fake.AddClient("worker/exp", "tok", "auth:expand-scopes")
+	env.fake.AddRole("project:x", "docker-worker:capability:privileged")
+	q := NewTCQueue(env.cfg.RootURL, DefaultRetryPolicy())
+	got, err := q.ExpandScopes(context.Background(), Credentials{ClientID: "worker/exp", AccessToken: "tok"}, []string{"assume:project:x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(strings.Join(got, " "), "docker-worker:capability:privileged") {
+		t.Errorf("expanded %v", got)
+	}
+}

@@ -169,7 +169,8 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		out = Outcome{Resolution: Exception("malformed-payload")}
 	} else {
 		out = w.execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
-			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot})
+			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot,
+			ExpandScopes: w.expandScopes()})
 	}
 	cause := context.Cause(ctx)
 	switch {
@@ -253,4 +254,18 @@ func (w *Worker) execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		}
 	}()
 	return w.opts.Executor.Execute(ctx, t)
+}
+
+// ScopeExpander is auth.expandScopes.
+type ScopeExpander interface {
+	ExpandScopes(ctx context.Context, creds Credentials, scopes []string) ([]string, error)
+}
+
+func (w *Worker) expandScopes() func(context.Context, []string) ([]string, error) {
+	if w.opts.Auth == nil {
+		return nil
+	}
+	return func(ctx context.Context, scopes []string) ([]string, error) {
+		return w.opts.Auth.ExpandScopes(ctx, w.credentials(), scopes)
+	}
 }

@@ -171,3 +171,17 @@ func (q *TCQueue) FinishArtifact(ctx context.Context, creds Credentials, taskID 
 	}{uploadID}
 	return q.call(ctx, creds, "queue", "PUT", runRoute(taskID, runID, "/artifacts/"+url.PathEscape(name)), body, nil)
 }
+
+// ExpandScopes calls auth.expandScopes.
+func (q *TCQueue) ExpandScopes(ctx context.Context, creds Credentials, scopes []string) ([]string, error) {
+	var resp struct {
+		Scopes []string `json:"scopes"`
+	}
+	req := &struct {
+		Scopes []string `json:"scopes"`
+	}{scopes}
+	if err := q.call(ctx, creds, "auth", "POST", "/scopes/expand", req, &resp); err != nil {
+		return nil, err
+	}
+	return resp.Scopes, nil
+}

@@ -16,8 +16,11 @@ import (
 
 // Options are the parts of a Worker that are not generic-worker config.
 type Options struct {
-	Queue    Queue
-	Objects  ObjectService // required when createObjectArtifacts
+	Queue   Queue
+	Objects ObjectService // required when createObjectArtifacts
+	// Auth expands assume: scopes of d2g tasks; nil: scopes are used as
+	// given.
+	Auth     ScopeExpander
 	Executor Executor
 	Logger   *slog.Logger
 	// Protocol, when running under worker-runner, receives error reports.

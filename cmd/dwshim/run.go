@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/translate"
 	"github.com/dwshim/dwshim/worker"
 )
 
@@ -154,7 +157,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	}
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{
-		Queue: q, Objects: q, Logger: logger, Protocol: proto, Executor: exec,
+		Queue: q, Objects: q, Auth: q, Logger: logger, Protocol: proto, Executor: exec,
 	})
 	if err != nil {
 		var ce *worker.ConfigError
@@ -171,4 +174,14 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	}
 	logger.Info("worker exiting", "exitCode", int(code))
 	return code, nil
+}
+
+// translateTask is the worker's TranslateFunc: the whole task definition,
+// with assume: scopes expanded by the auth service.
+func translateTask(task json.RawMessage, cfg translate.Config, expand func([]string) ([]string, error)) (*plan.Plan, []translate.Warning, error) {
+	r, err := translate.TranslateTask(task, cfg, translate.TaskOptions{ExpandScopes: expand})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Plan, r.Warnings, nil
 }
