@@ -140,63 +140,119 @@ const (
 	reasonFormat = "invalid reference format"
 )
 
-// refProblem implements the reference grammar by hand (no regexps: it runs
-// once per task on the hot path).
+// refProblem implements ParseNormalizedNamed's rules by hand (no regexps:
+// it runs once per task on the hot path).
 func refProblem(s string) string {
-	if s == "" {
-		return "repository name must have at least one component"
-	}
 	if len(s) == 64 && isLowerHex(s) {
 		return fmt.Sprintf("invalid repository name (%s), cannot specify 64-byte hexadecimal strings", s)
 	}
-	name, digest := s, ""
-	if i := strings.IndexByte(s, '@'); i >= 0 {
-		name, digest = s[:i], s[i+1:]
+	domain, remainder := splitDomain(s)
+	remote := remainder
+	if i := strings.IndexByte(remainder, ':'); i >= 0 {
+		remote = remainder[:i]
 	}
-	tag := ""
-	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.Contains(name[i:], "/") {
-		name, tag = name[:i], name[i+1:]
-		if !validTag(tag) {
-			return reasonFormat
+	if strings.ToLower(remote) != remote {
+		return fmt.Sprintf("invalid reference format: repository name (%s) must be lowercase", remote)
+	}
+	full := domain + "/" + remainder
+	path, digest, ok := refGrammar(full)
+	if !ok {
+		if _, _, lowerOK := refGrammar(strings.ToLower(full)); lowerOK {
+			return "repository name must be lowercase"
 		}
-	}
-	domain, remainder := "", name
-	if i := strings.IndexByte(name, '/'); i >= 0 {
-		first := name[:i]
-		if strings.ContainsAny(first, ".:") || first == "localhost" || strings.ToLower(first) != first {
-			domain, remainder = first, name[i+1:]
-			if !validDomain(domain) {
-				return reasonFormat
-			}
-		}
-	}
-	if remainder == "" {
 		return reasonFormat
 	}
-	if strings.ToLower(remainder) != remainder {
-		return fmt.Sprintf("invalid reference format: repository name (%s) must be lowercase", remainder)
-	}
-	for _, comp := range strings.Split(remainder, "/") {
-		if !validPathComponent(comp) {
-			return reasonFormat
-		}
-	}
-	full := len(remainder)
-	if domain == "" {
-		full += len("docker.io/")
-		if !strings.Contains(remainder, "/") {
-			full += len("library/")
-		}
-	} else {
-		full += len(domain) + 1
-	}
-	if full > 255 {
+	if len(path) > 255 {
 		return "repository name must not be more than 255 characters"
 	}
-	if digest != "" || strings.HasSuffix(s, "@") {
+	if digest != "" {
 		return digestProblem(digest)
 	}
 	return ""
+}
+
+// splitDomain is docker's splitDockerDomain: familiar names get
+// docker.io and the library/ prefix.
+func splitDomain(name string) (domain, remainder string) {
+	first, rest, ok := strings.Cut(name, "/")
+	switch {
+	case !ok:
+		return "docker.io", "library/" + name
+	case first == "localhost", strings.ContainsAny(first, ".:"), strings.ToLower(first) != first:
+		domain, remainder = first, rest
+	case first == "index.docker.io":
+		domain, remainder = "docker.io", rest
+	default:
+		domain, remainder = "docker.io", name
+	}
+	if domain == "docker.io" && !strings.Contains(remainder, "/") {
+		remainder = "library/" + remainder
+	}
+	return domain, remainder
+}
+
+// refGrammar matches domain/path[:tag][@digest] and returns the path
+// (without the domain) and the digest.
+func refGrammar(full string) (path, digest string, ok bool) {
+	name := full
+	if i := strings.IndexByte(full, '@'); i >= 0 {
+		name, digest = full[:i], full[i+1:]
+		if !validDigestSyntax(digest) {
+			return "", "", false
+		}
+	}
+	if i := strings.LastIndexByte(name, ':'); i >= 0 && !strings.Contains(name[i:], "/") {
+		if !validTag(name[i+1:]) {
+			return "", "", false
+		}
+		name = name[:i]
+	}
+	comps := strings.Split(name, "/")
+	allPath := true
+	for _, c := range comps[1:] {
+		allPath = allPath && validPathComponent(c)
+	}
+	if !allPath {
+		return "", "", false
+	}
+	switch {
+	case validDomain(comps[0]):
+		return name[len(comps[0])+1:], digest, true
+	case validPathComponent(comps[0]):
+		return name, digest, true // docker's pattern reads it as a path
+	}
+	return "", "", false
+}
+
+// validDigestSyntax: algorithm components [A-Za-z][A-Za-z0-9]* joined by
+// [-_+.], ':', at least 32 hex digits.
+func validDigestSyntax(d string) bool {
+	algo, hex, ok := strings.Cut(d, ":")
+	if !ok || len(hex) < 32 || algo == "" {
+		return false
+	}
+	for j := 0; j < len(hex); j++ {
+		c := hex[j]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	startComp := true
+	for j := 0; j < len(algo); j++ {
+		c := algo[j]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		switch {
+		case startComp && !letter:
+			return false
+		case startComp:
+			startComp = false
+		case c == '-' || c == '_' || c == '+' || c == '.':
+			startComp = true
+		case !letter && !(c >= '0' && c <= '9'):
+			return false
+		}
+	}
+	return !startComp
 }
 
 func isLowerHex(s string) bool {
@@ -253,14 +309,17 @@ func validPathComponent(c string) bool {
 
 // validDomain: host[:port], host = dns labels or [ipv6].
 func validDomain(d string) bool {
-	host := d
+	orig, host := d, d
 	if strings.HasPrefix(d, "[") {
 		end := strings.IndexByte(d, ']')
 		if end < 0 {
 			return false
 		}
+		if end == 1 {
+			return false
+		}
 		for _, c := range d[1:end] {
-			if !(c == ':' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			if !(c == ':' || c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
 				return false
 			}
 		}
@@ -285,7 +344,7 @@ func validDomain(d string) bool {
 		}
 	}
 	if host == "" {
-		return true // bracketed IPv6, checked above
+		return strings.HasPrefix(orig, "[")
 	}
 	for _, label := range strings.Split(host, ".") {
 		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
@@ -301,33 +360,25 @@ func validDomain(d string) bool {
 	return true
 }
 
-// digestProblem validates algo:hex as go-digest does for the registered
-// algorithms (sha256, sha384, sha512).
+// digestProblem validates a syntactically valid digest as go-digest does
+// for the registered algorithms (sha256, sha384, sha512).
 func digestProblem(d string) string {
-	i := strings.IndexByte(d, ':')
-	if i <= 0 || i == len(d)-1 {
-		return reasonFormat
-	}
-	algo, hex := d[:i], d[i+1:]
-	if len(hex) < 32 {
-		return reasonFormat
-	}
-	for j := 0; j < len(hex); j++ {
-		c := hex[j]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-			return reasonFormat
+	algo, hex, _ := strings.Cut(d, ":")
+	size := 0
+	switch algo {
+	case "sha256":
+		size = 64
+	case "sha384":
+		size = 96
+	case "sha512":
+		size = 128
+	default:
+		if strings.ToLower(algo) != algo {
+			return "invalid checksum digest format"
 		}
-	}
-	for j := 0; j < len(algo); j++ {
-		c := algo[j]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '.' || c == '-' || c == '_') {
-			return reasonFormat
-		}
-	}
-	size := map[string]int{"sha256": 64, "sha384": 96, "sha512": 128}[algo]
-	switch {
-	case size == 0:
 		return "unsupported digest algorithm"
+	}
+	switch {
 	case len(hex) != size:
 		return "invalid checksum digest length"
 	case !isLowerHex(hex):

@@ -60,11 +60,7 @@ const maxEnvFileLine = 65536
 func TranslatePayload(p *DockerWorkerPayload, cfg Config) (*Result, error) {
 	if p.Image.Kind == ImageString || p.Image.Kind == ImageDockerImage {
 		if err := ValidateImageReference(p.Image.Name); err != nil {
-			ptr := "/image"
-			if p.Image.Kind == ImageDockerImage {
-				ptr = "/image/name"
-			}
-			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, err.Error()}}}
+			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/image", err.Error()}}}
 		}
 	}
 	t := translator{p: p, cfg: cfg}
