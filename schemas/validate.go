@@ -1,0 +1,200 @@
+package schemas
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+//go:embed docker-worker-payload.json
+var dockerWorkerPayloadSchema []byte
+
+//go:embed generic-worker-payload.json
+var genericWorkerPayloadSchema []byte
+
+//go:embed task-definition.json
+var taskDefinitionSchema []byte
+
+// Schema file names, also the last element of each schema's $id.
+const (
+	dockerWorkerPayloadName  = "docker-worker-payload.json"
+	genericWorkerPayloadName = "generic-worker-payload.json"
+	taskDefinitionName       = "task-definition.json"
+	schemaBase               = "https://dwshim.invalid/schemas/"
+)
+
+// DockerWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
+// docker-worker v1 payload. The caller must not modify the returned slice.
+func DockerWorkerPayloadSchema() []byte { return dockerWorkerPayloadSchema }
+
+// GenericWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
+// generic-worker multiuser posix payload. The caller must not modify the
+// returned slice.
+func GenericWorkerPayloadSchema() []byte { return genericWorkerPayloadSchema }
+
+// TaskDefinitionSchema returns the raw, lenient JSON Schema (draft-07) for a
+// task definition. The caller must not modify the returned slice.
+func TaskDefinitionSchema() []byte { return taskDefinitionSchema }
+
+type compiled struct {
+	dockerWorker  *jsonschema.Schema
+	genericWorker *jsonschema.Schema
+	taskDef       *jsonschema.Schema
+}
+
+// compiledSchemas compiles the embedded schemas once. They are part of the
+// binary, so a failure is a programming error caught by the tests; it is
+// still returned as an error instead of panicking.
+var compiledSchemas = sync.OnceValues(func() (*compiled, error) {
+	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft7)
+	c.AssertFormat()
+	for name, raw := range map[string][]byte{
+		dockerWorkerPayloadName:  dockerWorkerPayloadSchema,
+		genericWorkerPayloadName: genericWorkerPayloadSchema,
+		taskDefinitionName:       taskDefinitionSchema,
+	} {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+		if err != nil {
+			return nil, fmt.Errorf("decode embedded schema %s: %w", name, err)
+		}
+		if err := c.AddResource(schemaBase+name, doc); err != nil {
+			return nil, fmt.Errorf("add embedded schema %s: %w", name, err)
+		}
+	}
+	var out compiled
+	for name, dst := range map[string]**jsonschema.Schema{
+		dockerWorkerPayloadName:  &out.dockerWorker,
+		genericWorkerPayloadName: &out.genericWorker,
+		taskDefinitionName:       &out.taskDef,
+	} {
+		s, err := c.Compile(schemaBase + name)
+		if err != nil {
+			return nil, fmt.Errorf("compile embedded schema %s: %w", name, err)
+		}
+		*dst = s
+	}
+	return &out, nil
+})
+
+// ValidateDockerWorkerPayload checks doc, a value decoded by encoding/json
+// (map[string]any, []any, string, float64 or json.Number, bool, nil), against
+// the docker-worker v1 payload schema. It returns every violation, sorted by
+// pointer then message, or nil when doc is valid. Safe for concurrent use.
+func ValidateDockerWorkerPayload(doc any) []Problem {
+	return validate(func(c *compiled) *jsonschema.Schema { return c.dockerWorker }, doc, removedHints)
+}
+
+// ValidateGenericWorkerPayload checks doc (as for ValidateDockerWorkerPayload)
+// against the generic-worker multiuser posix payload schema: the native
+// payload shape that d2g translation emits.
+func ValidateGenericWorkerPayload(doc any) []Problem {
+	return validate(func(c *compiled) *jsonschema.Schema { return c.genericWorker }, doc, nil)
+}
+
+// ValidateTaskDefinition checks doc against the lenient task definition
+// schema: payload is an object, scopes, dependencies and routes are arrays of
+// strings, provisionerId and workerType come together. Unknown keys are
+// allowed and the payload itself is not inspected: validate it with the
+// payload function of its format.
+func ValidateTaskDefinition(doc any) []Problem {
+	return validate(func(c *compiled) *jsonschema.Schema { return c.taskDef }, doc, nil)
+}
+
+// ValidateDockerWorkerPayloadJSON decodes b (one JSON value, numbers kept as
+// json.Number) and validates it like ValidateDockerWorkerPayload. The error
+// is non-nil only when b is not valid JSON; it then names the line and
+// column of the syntax error.
+func ValidateDockerWorkerPayloadJSON(b []byte) ([]Problem, error) {
+	doc, err := DecodeJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	return ValidateDockerWorkerPayload(doc), nil
+}
+
+// ValidateGenericWorkerPayloadJSON is ValidateDockerWorkerPayloadJSON for the
+// generic-worker payload schema.
+func ValidateGenericWorkerPayloadJSON(b []byte) ([]Problem, error) {
+	doc, err := DecodeJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	return ValidateGenericWorkerPayload(doc), nil
+}
+
+// DecodeJSON decodes exactly one JSON value from b, keeping numbers as
+// json.Number. Syntax errors name the line and column (1-based).
+func DecodeJSON(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, jsonError(b, dec.InputOffset(), err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		line, col := lineCol(b, dec.InputOffset())
+		return nil, fmt.Errorf("invalid JSON at line %d, column %d: unexpected data after the top-level value", line, col)
+	}
+	return doc, nil
+}
+
+func jsonError(b []byte, fallback int64, err error) error {
+	off := fallback
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		off = int64(len(b))
+	}
+	line, col := lineCol(b, off)
+	return fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)
+}
+
+// lineCol turns a byte offset into a 1-based line and column.
+func lineCol(b []byte, off int64) (int, int) {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	if off < 0 {
+		off = 0
+	}
+	line, col := 1, 1
+	for _, c := range b[:off] {
+		if c == '\n' {
+			line++
+			col = 1
+			continue
+		}
+		col++
+	}
+	return line, col
+}
+
+func validate(pick func(*compiled) *jsonschema.Schema, doc any, hints map[string]map[string]string) []Problem {
+	c, err := compiledSchemas()
+	if err != nil {
+		return []Problem{{Message: "internal error: " + err.Error()}}
+	}
+	err = pick(c).Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		// The validator only reports other errors for values that
+		// encoding/json never produces (an int, a struct, NaN...).
+		return []Problem{{Message: "cannot validate value: " + err.Error()}}
+	}
+	return flatten(ve, doc, hints)
+}
