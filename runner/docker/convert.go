@@ -1,0 +1,322 @@
+package docker
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/client"
+
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+)
+
+// Labels put on every object the engine creates.
+const (
+	// LabelWorker holds Task.WorkerID; Sweep removes by it.
+	LabelWorker = "dwshim.worker"
+	// LabelTask holds Task.Key.
+	LabelTask = "dwshim.task"
+	// LabelKind says what the object is for: see the kind* constants.
+	LabelKind = "dwshim.kind"
+	// LabelCache holds the docker-worker cache name of a cache volume.
+	LabelCache = "dwshim.cache"
+	// LabelImageIdentity holds the artifact identity of a loaded image's
+	// tag (kept in memory; images loaded from tarballs cannot be labelled).
+	LabelImageIdentity = "dwshim.image.identity"
+)
+
+// Values of LabelKind.
+const (
+	kindContainer  = "container"
+	kindTaskVolume = "task-volume"
+	kindCache      = "cache"
+	kindNetwork    = "network"
+)
+
+// ArtifactRepo is the repository that loaded image artifacts are tagged in.
+const ArtifactRepo = "dwshim/artifact"
+
+// artifactTag names the image loaded from the artifact with this identity.
+// It depends only on the identity, so two tasks' images never collide even
+// when the tags inside their tarballs do.
+func artifactTag(identity string) string {
+	sum := sha256.Sum256([]byte(identity))
+	return ArtifactRepo + ":" + hex.EncodeToString(sum[:])[:32]
+}
+
+// shortHash is the first 12 hex digits of sha256(s).
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])[:12]
+}
+
+// sanitise maps s onto Docker's name alphabet [a-zA-Z0-9_.-], at most max
+// bytes long.
+func sanitise(s string, max int) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '.', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('-')
+		}
+		if b.Len() >= max {
+			break
+		}
+	}
+	out := b.String()
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
+}
+
+// uniqueName is prefix + sanitised s, with a hash of s appended when
+// sanitising changed s, so distinct inputs never share a name.
+func uniqueName(prefix, s string, max int) string {
+	clean := sanitise(s, max)
+	if clean == s {
+		return prefix + clean
+	}
+	return prefix + clean + "-" + shortHash(s)
+}
+
+// ContainerName is the name of the container of the task with this key.
+func ContainerName(key string) string { return uniqueName("dwshim-", key, 64) }
+
+// CacheVolumeName is the named volume holding the docker-worker cache name.
+// The hash keeps names distinct after sanitising ("a/b" vs "a-b").
+func CacheVolumeName(name string) string {
+	return "dwshim-cache-" + sanitise(name, 64) + "-" + shortHash(name)
+}
+
+// taskVolumeName is the per-task volume backing a volume artifact at p.
+func taskVolumeName(key, p string) string {
+	return "dwshim-" + sanitise(key, 64) + "-vol-" + shortHash(key+"\x00"+p)
+}
+
+// taskLabels are the labels of objects that belong to one task.
+func taskLabels(t *runner.Task, kind string, extra map[string]string) map[string]string {
+	l := maps.Clone(extra)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[LabelWorker] = t.WorkerID
+	l[LabelTask] = t.Key
+	l[LabelKind] = kind
+	return l
+}
+
+// cacheLabels are the labels of a cache volume: it outlives the task, so
+// it names no task and Sweep leaves it alone.
+func cacheLabels(t *runner.Task, name string, extra map[string]string) map[string]string {
+	l := maps.Clone(extra)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[LabelWorker] = t.WorkerID
+	l[LabelKind] = kindCache
+	l[LabelCache] = name
+	return l
+}
+
+// volumeSpec is a volume the task needs before its container is created.
+type volumeSpec struct {
+	Name   string
+	Labels map[string]string
+}
+
+// taskVolumes lists the volumes of the task: caches first (sorted as in the
+// plan), then one per volume artifact.
+func taskVolumes(t *runner.Task, extra map[string]string) (caches, perTask []volumeSpec) {
+	for _, c := range t.Plan.Caches {
+		caches = append(caches, volumeSpec{Name: CacheVolumeName(c.Name), Labels: cacheLabels(t, c.Name, extra)})
+	}
+	for _, a := range t.Plan.Artifacts {
+		if a.Kind == plan.ArtifactVolume {
+			perTask = append(perTask, volumeSpec{Name: taskVolumeName(t.Key, a.Path), Labels: taskLabels(t, kindTaskVolume, extra)})
+		}
+	}
+	return caches, perTask
+}
+
+// containerSpec converts the task into the create request for image. It is
+// pure: the same task gives the same request.
+func containerSpec(t *runner.Task, image string, extra map[string]string) (client.ContainerCreateOptions, error) {
+	p := t.Plan
+	if p == nil {
+		return client.ContainerCreateOptions{}, fmt.Errorf("task %q has no plan", t.Key)
+	}
+	cfg := &container.Config{
+		Image:        image,
+		Cmd:          append([]string(nil), p.Command...),
+		Env:          p.ContainerEnv(t.Identity),
+		Tty:          p.TTY,
+		AttachStdout: true,
+		AttachStderr: true,
+		Labels:       taskLabels(t, kindContainer, extra),
+	}
+	minusOne := int64(-1)
+	hc := &container.HostConfig{
+		// As d2g: no log copy in the daemon (the runner has the stream),
+		// no swap or pids limit.
+		LogConfig:  container.LogConfig{Type: "none"},
+		ExtraHosts: append([]string(nil), p.ExtraHosts...),
+		ShmSize:    p.ShmSize,
+		Privileged: p.Capabilities.Privileged,
+	}
+	hc.MemorySwap = -1
+	hc.PidsLimit = &minusOne
+	if p.Capabilities.Ptrace && !p.Capabilities.Privileged {
+		hc.CapAdd = []string{"SYS_PTRACE"}
+	}
+	if p.Capabilities.DisableSeccomp {
+		hc.SecurityOpt = []string{"seccomp=unconfined"}
+	}
+	for _, c := range p.Caches {
+		if !path.IsAbs(c.MountPath) {
+			return client.ContainerCreateOptions{}, fmt.Errorf("cache %q: mount path %q is not absolute", c.Name, c.MountPath)
+		}
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: CacheVolumeName(c.Name), Target: c.MountPath})
+	}
+	for _, a := range p.Artifacts {
+		if a.Kind != plan.ArtifactVolume {
+			continue
+		}
+		if !path.IsAbs(a.Path) {
+			return client.ContainerCreateOptions{}, fmt.Errorf("volume artifact %q: path %q is not absolute", a.Name, a.Path)
+		}
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: taskVolumeName(t.Key, a.Path), Target: a.Path})
+	}
+	if err := addDevices(hc, p.Capabilities, t.Identity); err != nil {
+		return client.ContainerCreateOptions{}, err
+	}
+	return client.ContainerCreateOptions{
+		Name:             ContainerName(t.Key),
+		Config:           cfg,
+		HostConfig:       hc,
+		NetworkingConfig: &network.NetworkingConfig{},
+	}, nil
+}
+
+// addDevices grants exactly the devices of the plan.
+func addDevices(hc *container.HostConfig, c plan.Capabilities, id plan.Identity) error {
+	dev := func(p string) {
+		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: p, PathInContainer: p, CgroupPermissions: "rwm"})
+	}
+	for _, d := range c.Devices {
+		switch d.Kind {
+		case plan.DeviceKVM:
+			dev(or(d.HostPath, "/dev/kvm"))
+		case plan.DeviceHostSharedMemory:
+			// A bind: "--device /dev/shm" fails with "not a device node".
+			hc.ShmSize = 0
+			hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeBind, Source: "/dev/shm", Target: "/dev/shm"})
+		case plan.DeviceLoopbackVideo:
+			p := or(d.HostPath, id.VideoDevice)
+			if p == "" {
+				return fmt.Errorf("loopbackVideo: no video device allocated to the task")
+			}
+			dev(p)
+		case plan.DeviceLoopbackAudio:
+			dev(or(d.HostPath, "/dev/snd"))
+		case plan.DeviceHostPath:
+			if !strings.HasPrefix(d.HostPath, "/dev/") {
+				return fmt.Errorf("host device %q is not under /dev", d.HostPath)
+			}
+			dev(d.HostPath)
+		default:
+			return fmt.Errorf("unknown device kind %q", d.Kind)
+		}
+	}
+	if c.GPUs != "" {
+		req, err := parseGPUs(c.GPUs)
+		if err != nil {
+			return err
+		}
+		hc.DeviceRequests = []container.DeviceRequest{req}
+	}
+	return nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// parseGPUs reads the value of docker's --gpus: "all", a count, or
+// comma-separated count=, device=, driver=, capabilities= fields.
+func parseGPUs(s string) (container.DeviceRequest, error) {
+	req := container.DeviceRequest{Capabilities: [][]string{{"gpu"}}}
+	count := func(v string) error {
+		if v == "all" {
+			req.Count = -1
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("gpus %q: count must be \"all\" or a positive number", s)
+		}
+		req.Count = n
+		return nil
+	}
+	fields := splitGPUFields(s)
+	for _, f := range fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			if len(fields) != 1 {
+				return req, fmt.Errorf("gpus %q: field %q is not key=value", s, f)
+			}
+			return req, count(f)
+		}
+		switch k {
+		case "count":
+			if err := count(v); err != nil {
+				return req, err
+			}
+		case "device":
+			req.DeviceIDs = strings.Split(v, ",")
+		case "driver":
+			req.Driver = v
+		case "capabilities":
+			req.Capabilities = [][]string{strings.Split(v, ",")}
+		default:
+			return req, fmt.Errorf("gpus %q: unknown field %q", s, k)
+		}
+	}
+	if req.Count != 0 && len(req.DeviceIDs) > 0 {
+		return req, fmt.Errorf("gpus %q: count and device are exclusive", s)
+	}
+	return req, nil
+}
+
+// splitGPUFields splits on commas outside double quotes, so
+// `"device=0,1",driver=nvidia` keeps its device list together.
+func splitGPUFields(s string) []string {
+	var out []string
+	var cur strings.Builder
+	quoted := false
+	for _, r := range s {
+		switch {
+		case r == '"':
+			quoted = !quoted
+		case r == ',' && !quoted:
+			out = append(out, cur.String())
+			cur.Reset()
+		default:
+			cur.WriteRune(r)
+		}
+	}
+	return append(out, cur.String())
+}

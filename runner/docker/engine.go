@@ -1,0 +1,232 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/pkg/stdcopy"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+)
+
+// killGrace bounds the kill and the wait for the container to stop after
+// the task's context ended.
+const killGrace = 10 * time.Second
+
+// Prepare makes the image available and creates the task's volumes.
+func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) error {
+	if t.Plan == nil {
+		return fmt.Errorf("prepare task %q: no plan", t.Key)
+	}
+	var (
+		image string
+		err   error
+	)
+	switch t.Plan.Image.Kind {
+	case plan.ImageNamed:
+		image, err = e.prepareNamed(ctx, t, log)
+	case plan.ImageTaskArtifact, plan.ImageIndexed:
+		image, err = e.prepareArtifact(ctx, t, log)
+	default:
+		err = fmt.Errorf("image kind %q is not supported", t.Plan.Image.Kind)
+	}
+	if err != nil {
+		return fmt.Errorf("prepare image %s: %w", t.Plan.Image, err)
+	}
+	s := e.state(t.Key)
+	s.image = image
+	caches, perTask := taskVolumes(t, e.opts.ExtraLabels)
+	for _, v := range append(caches, perTask...) {
+		if _, err := e.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Labels: v.Labels}); err != nil {
+			return wrap(fmt.Sprintf("create volume %q", v.Name), err)
+		}
+	}
+	return nil
+}
+
+// Run creates, attaches to and starts the container, and waits for it.
+func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner.Exit, error) {
+	s := e.state(t.Key)
+	if s.image == "" {
+		return runner.Exit{}, fmt.Errorf("run task %q: %w", t.Key, errNoPrepare)
+	}
+	spec, err := containerSpec(t, s.image, e.opts.ExtraLabels)
+	if err != nil {
+		return runner.Exit{}, fmt.Errorf("run task %q: %w", t.Key, err)
+	}
+	created, err := e.cli.ContainerCreate(ctx, spec)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctxExit(ctx), nil
+		}
+		return runner.Exit{}, wrap(fmt.Sprintf("create container %s", spec.Name), err)
+	}
+	s.containerID = created.ID
+	for _, w := range created.Warnings {
+		e.log.Warn("container create warning", "task", t.Key, "warning", w)
+	}
+	att, err := e.cli.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctxExit(ctx), nil
+		}
+		return runner.Exit{}, wrap("attach to container", err)
+	}
+	defer att.Close()
+	copied := make(chan error, 1)
+	go func() {
+		if t.Plan.TTY {
+			_, err := io.Copy(out, att.Reader)
+			copied <- err
+			return
+		}
+		_, err := stdcopy.StdCopy(out, out, att.Reader)
+		copied <- err
+	}()
+	// The wait request goes first so that no exit can be missed.
+	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWait()
+	wait := e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := e.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		if ctx.Err() != nil {
+			return ctxExit(ctx), nil
+		}
+		return runner.Exit{}, wrap("start container", err)
+	}
+	select {
+	case res := <-wait.Result:
+		if res.Error != nil && res.Error.Message != "" {
+			return runner.Exit{}, fmt.Errorf("wait for container: %s", res.Error.Message)
+		}
+	case err := <-wait.Error:
+		return runner.Exit{}, wrap("wait for container", err)
+	case <-ctx.Done():
+		return e.kill(created.ID, ctx, wait, att.Close, copied)
+	}
+	// The attach stream ends once the container's output is drained.
+	select {
+	case err := <-copied:
+		if err != nil {
+			e.log.Warn("container output copy ended with an error", "task", t.Key, "err", err)
+		}
+	case <-ctx.Done():
+		att.Close()
+	}
+	return e.exitOf(context.WithoutCancel(ctx), created.ID)
+}
+
+// kill ends the container after ctx ended, within killGrace.
+func (e *Engine) kill(id string, ctx context.Context, wait client.ContainerWaitResult, closeAttach func(), copied <-chan error) (runner.Exit, error) {
+	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
+	defer cancel()
+	_, kerr := e.cli.ContainerKill(kctx, id, client.ContainerKillOptions{Signal: "SIGKILL"})
+	if kerr != nil && !cerrdefs.IsConflict(kerr) && !cerrdefs.IsNotFound(kerr) {
+		e.log.Warn("kill container", "container", id, "err", kerr)
+	}
+	select {
+	case <-wait.Result:
+	case <-wait.Error:
+	case <-kctx.Done():
+	}
+	select {
+	case <-copied:
+	case <-time.After(time.Second):
+		closeAttach()
+	}
+	ex, err := e.exitOf(kctx, id)
+	if err != nil {
+		ex = runner.Exit{Code: 137}
+	}
+	c := ctxExit(ctx)
+	ex.TimedOut, ex.Cancelled = c.TimedOut, c.Cancelled
+	return ex, nil
+}
+
+// ctxExit is the Exit of a task whose context ended.
+func ctxExit(ctx context.Context) runner.Exit {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return runner.Exit{Code: -1, TimedOut: true}
+	}
+	return runner.Exit{Code: -1, Cancelled: true}
+}
+
+// exitOf reads the exit code and OOM flag of the stopped container.
+func (e *Engine) exitOf(ctx context.Context, id string) (runner.Exit, error) {
+	ins, err := e.cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	if err != nil {
+		return runner.Exit{}, wrap("inspect container", err)
+	}
+	st := ins.Container.State
+	if st == nil {
+		return runner.Exit{}, errors.New("inspect container: no state")
+	}
+	return runner.Exit{Code: st.ExitCode, OOMKilled: st.OOMKilled}, nil
+}
+
+// CopyOut returns a tar stream of path in the task's container.
+func (e *Engine) CopyOut(ctx context.Context, t *runner.Task, path string) (io.ReadCloser, error) {
+	s := e.state(t.Key)
+	if s.containerID == "" {
+		return nil, fmt.Errorf("copy %q out of task %q: no container", path, t.Key)
+	}
+	res, err := e.cli.CopyFromContainer(ctx, s.containerID, client.CopyFromContainerOptions{SourcePath: path})
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("copy %q out of container: %w: %w", path, runner.ErrPathNotFound, err)
+		}
+		return nil, wrap(fmt.Sprintf("copy %q out of container", path), err)
+	}
+	return res.Content, nil
+}
+
+// Destroy removes the container with its anonymous volumes, the task's
+// volumes and networks. It is idempotent.
+func (e *Engine) Destroy(ctx context.Context, t *runner.Task) error {
+	ctx = context.WithoutCancel(ctx)
+	e.mu.Lock()
+	s := e.tasks[t.Key]
+	delete(e.tasks, t.Key)
+	e.mu.Unlock()
+	if s != nil {
+		e.unpin(s.image)
+	}
+	var errs []error
+	name := ContainerName(t.Key)
+	_, err := e.cli.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		errs = append(errs, wrap(fmt.Sprintf("remove container %s", name), err))
+	}
+	if t.Plan != nil {
+		_, perTask := taskVolumes(t, nil)
+		for _, v := range perTask {
+			errs = append(errs, e.removeVolume(ctx, v.Name))
+		}
+	}
+	errs = append(errs, e.removeLabelled(ctx, LabelTask+"="+t.Key))
+	return errors.Join(errs...)
+}
+
+// PurgeCaches removes the plan's cache volumes.
+func (e *Engine) PurgeCaches(ctx context.Context, t *runner.Task) error {
+	ctx = context.WithoutCancel(ctx)
+	var errs []error
+	for _, c := range t.Plan.Caches {
+		errs = append(errs, e.removeVolume(ctx, CacheVolumeName(c.Name)))
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) removeVolume(ctx context.Context, name string) error {
+	_, err := e.cli.VolumeRemove(ctx, name, client.VolumeRemoveOptions{Force: true})
+	if err != nil && !cerrdefs.IsNotFound(err) {
+		return wrap(fmt.Sprintf("remove volume %q", name), err)
+	}
+	return nil
+}

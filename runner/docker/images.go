@@ -1,0 +1,139 @@
+package docker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/distribution/reference"
+	"github.com/moby/moby/api/types/registry"
+	"github.com/moby/moby/client"
+
+	"github.com/dwshim/dwshim/runner"
+)
+
+// prepareNamed makes the registry image ref available and returns the
+// reference to create the container from. A tag is pulled for every task
+// (docker-worker issue #8004: "latest" must mean latest); a reference
+// pinned by digest is pulled only when absent.
+func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer) (string, error) {
+	ref := t.Plan.Image.Ref
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", fmt.Errorf("image %q: %w: %w", ref, runner.ErrImageNotFound, err)
+	}
+	if _, pinned := named.(reference.Digested); pinned {
+		if _, err := e.cli.ImageInspect(ctx, ref); err == nil {
+			fmt.Fprintf(log, "Using image %s (pinned by digest, present locally)\n", ref)
+			return ref, nil
+		}
+	}
+	auth, err := registryAuth(t, reference.Domain(named))
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintf(log, "Pulling image %s\n", ref)
+	err = e.pull(ctx, ref, auth, log)
+	if err == nil {
+		return ref, nil
+	}
+	if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
+		return "", err
+	}
+	// The registry is unwell but the image is here: better a possibly
+	// stale image, said so in the log, than a failed task.
+	if _, ierr := e.cli.ImageInspect(ctx, ref); ierr == nil {
+		fmt.Fprintf(log, "Warning: could not pull %s (%v); using the copy present locally\n", ref, err)
+		return ref, nil
+	}
+	return "", err
+}
+
+// registryAuth is the X-Registry-Auth value for host ("" for anonymous).
+func registryAuth(t *runner.Task, host string) (string, error) {
+	if t.RegistryAuth == nil {
+		return "", nil
+	}
+	user, pass := t.RegistryAuth(host)
+	if user == "" && pass == "" {
+		return "", nil
+	}
+	b, err := json.Marshal(registry.AuthConfig{Username: user, Password: pass, ServerAddress: host})
+	if err != nil {
+		return "", fmt.Errorf("encode registry credentials for %s: %w", host, err)
+	}
+	return base64.URLEncoding.EncodeToString(b), nil
+}
+
+// pull pulls ref with the retry policy.
+func (e *Engine) pull(ctx context.Context, ref, auth string, log io.Writer) error {
+	p := e.opts.Pull
+	for attempt := 1; ; attempt++ {
+		err := e.pullOnce(ctx, ref, auth, log)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, runner.ErrImageNotFound) || attempt >= p.Attempts || ctx.Err() != nil {
+			return err
+		}
+		d := p.delay(attempt)
+		fmt.Fprintf(log, "Pull of %s failed (attempt %d of %d): %v; retrying in %s\n", ref, attempt, p.Attempts, err, d.Round(100_000_000))
+		e.log.Warn("image pull failed, retrying", "image", ref, "attempt", attempt, "err", err)
+		if serr := e.opts.Sleep(ctx, d); serr != nil {
+			return fmt.Errorf("pull image %q: %w", ref, errors.Join(err, serr))
+		}
+	}
+}
+
+// pullOnce makes one pull, writing a line per layer status change.
+func (e *Engine) pullOnce(ctx context.Context, ref, auth string, log io.Writer) error {
+	resp, err := e.cli.ImagePull(ctx, ref, client.ImagePullOptions{RegistryAuth: auth})
+	if err != nil {
+		return pullError(ref, err)
+	}
+	defer resp.Close()
+	last := map[string]string{}
+	for msg, err := range resp.JSONMessages(ctx) {
+		if err != nil {
+			return pullError(ref, err)
+		}
+		if msg.Error != nil {
+			return pullError(ref, errors.New(msg.Error.Message))
+		}
+		if msg.Status == "" || last[msg.ID] == msg.Status {
+			continue
+		}
+		last[msg.ID] = msg.Status
+		if msg.ID != "" {
+			fmt.Fprintf(log, "%s: %s\n", msg.ID, msg.Status)
+		} else {
+			fmt.Fprintln(log, msg.Status)
+		}
+	}
+	return nil
+}
+
+// pullError wraps a pull failure, marking the registry's "no such image"
+// answers with runner.ErrImageNotFound.
+func pullError(ref string, err error) error {
+	op := fmt.Sprintf("pull image %q", ref)
+	if cerrdefs.IsNotFound(err) || isNotFoundMessage(err.Error()) {
+		return fmt.Errorf("%s: %w: %w", op, runner.ErrImageNotFound, err)
+	}
+	return wrap(op, err)
+}
+
+func isNotFoundMessage(s string) bool {
+	s = strings.ToLower(s)
+	for _, m := range []string{"manifest unknown", "not found", "repository does not exist", "name unknown"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
