@@ -75,10 +75,10 @@ type Engine struct {
 	opts Options
 
 	mu    sync.Mutex
-	tasks map[string]*taskState      // by Task.Key
-	loads map[string]*loadCall       // in-flight artifact loads by tag
-	used  map[string]time.Time       // artifact tag → last use, for GC
-	pins  map[string]int             // artifact tag → tasks using it now
+	tasks map[string]*taskState // by Task.Key
+	loads map[string]*loadCall  // in-flight artifact loads by tag
+	used  map[string]time.Time  // artifact tag → last use, for GC
+	pins  map[string]int        // artifact tag → tasks using it now
 }
 
 var _ runner.Engine = (*Engine)(nil)
