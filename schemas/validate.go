@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -138,8 +139,12 @@ func DecodeJSON(b []byte) (any, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, jsonError(b, dec.InputOffset(), err)
 	}
+	end := dec.InputOffset()
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		line, col := lineCol(b, dec.InputOffset())
+		for end < int64(len(b)) && strings.IndexByte(" \t\r\n", b[end]) >= 0 {
+			end++
+		}
+		line, col := lineCol(b, end)
 		return nil, fmt.Errorf("invalid JSON at line %d, column %d: unexpected data after the top-level value", line, col)
 	}
 	return doc, nil
@@ -151,7 +156,7 @@ func jsonError(b []byte, fallback int64, err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = se.Offset - 1 // Offset counts the offending byte
 	case errors.As(err, &te):
 		off = te.Offset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
