@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -154,18 +155,21 @@ func decodeError(raw []byte, err error) error {
 	switch {
 	case errors.As(err, &fe):
 		return &Error{Reason: MalformedPayload, Problems: []Problem{{fe.ptr, fe.msg}}}
-	case errors.As(err, &te):
+	case errors.As(err, &se):
+		return &Error{Reason: MalformedPayload, Problems: []Problem{{"", fmt.Sprintf("payload is not valid JSON: %v (at byte %d)", se, se.Offset)}}}
+	}
+	if ptr, msg, ok := locate(raw); ok {
+		return &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, msg}}}
+	}
+	if errors.As(err, &te) {
 		ptr := ""
 		if te.Field != "" {
 			ptr = "/" + strings.ReplaceAll(escapePointer(te.Field), ".", "/")
 		}
 		return &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, fmt.Sprintf("expected %s, got JSON %s", te.Type, te.Value)}}}
-	case errors.As(err, &se):
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{"", fmt.Sprintf("payload is not valid JSON: %v (at byte %d)", se, se.Offset)}}}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		ptr := locateUnknown(raw)
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, "unknown property " + field + " (docker-worker payloads allow no additional properties here)"}}}
+	}
+	if err == errTrailing {
+		return &Error{Reason: MalformedPayload, Problems: []Problem{{"", err.Error()}}}
 	}
 	return &Error{Reason: MalformedPayload, Problems: []Problem{{"", fmt.Sprintf("cannot decode payload: %v", err)}}}
 }
@@ -176,50 +180,97 @@ type fieldError struct{ ptr, msg string }
 
 func (e *fieldError) Error() string { return e.ptr + ": " + e.msg }
 
-// knownKeys describes which object keys the docker-worker schema allows;
-// nil children mean "any value", "*" means "every key of this map".
-var knownKeys = keyTree{
-	"artifacts": {"*": {"type": nil, "path": nil, "expires": nil}},
-	"cache":     nil, "command": nil, "env": nil, "image": nil, "log": nil,
-	"maxRunTime": nil, "supersederUrl": nil,
-	"capabilities": {"privileged": nil, "disableSeccomp": nil,
-		"devices": {"loopbackVideo": nil, "loopbackAudio": nil, "hostSharedMemory": nil, "kvm": nil}},
-	"features": {"localLiveLog": nil, "bulkLog": nil, "taskclusterProxy": nil, "artifacts": nil,
-		"interactive": nil, "allowPtrace": nil, "chainOfTrust": nil},
-	"onExitStatus": {"retry": nil, "purgeCaches": nil},
+// spec describes a JSON value of the docker-worker schema, for locating
+// decode errors (the error path only; decoding itself is typed).
+type spec struct {
+	kind   string // "string", "bool", "int", "array", "object", "map", "any"
+	elem   *spec  // array items, map values
+	fields map[string]*spec
 }
 
-type keyTree map[string]keyTree
+var (
+	anySpec    = &spec{kind: "any"}
+	strSpec    = &spec{kind: "string"}
+	boolSpec   = &spec{kind: "bool"}
+	intSpec    = &spec{kind: "int"}
+	strMapSpec = &spec{kind: "map", elem: strSpec}
+	intsSpec   = &spec{kind: "array", elem: intSpec}
+	objSpec    = func(f map[string]*spec) *spec { return &spec{kind: "object", fields: f} }
+	boolsSpec  = func(names ...string) *spec {
+		f := map[string]*spec{}
+		for _, n := range names {
+			f[n] = boolSpec
+		}
+		return objSpec(f)
+	}
+)
 
-// locateUnknown finds the pointer of the first (in sorted order) property
-// the schema does not allow. Only used on the error path.
-func locateUnknown(raw []byte) string {
+var payloadSpec = objSpec(map[string]*spec{
+	"artifacts": {kind: "map", elem: objSpec(map[string]*spec{"type": strSpec, "path": strSpec, "expires": strSpec})},
+	"cache":     strMapSpec, "env": strMapSpec, "image": anySpec, "log": strSpec,
+	"command":    {kind: "array", elem: strSpec},
+	"maxRunTime": intSpec, "supersederUrl": strSpec,
+	"capabilities": objSpec(map[string]*spec{"privileged": boolSpec, "disableSeccomp": boolSpec,
+		"devices": boolsSpec("loopbackVideo", "loopbackAudio", "hostSharedMemory", "kvm")}),
+	"features": boolsSpec("localLiveLog", "bulkLog", "taskclusterProxy", "artifacts",
+		"interactive", "allowPtrace", "chainOfTrust"),
+	"onExitStatus": objSpec(map[string]*spec{"retry": intsSpec, "purgeCaches": intsSpec}),
+})
+
+// locate finds the first (in sorted key order) value that breaks the
+// spec: a property the schema does not allow or a value of the wrong type.
+func locate(raw []byte) (ptr, msg string, found bool) {
 	var doc any
 	if json.Unmarshal(raw, &doc) != nil {
-		return ""
+		return "", "", false
 	}
-	ptr, _ := walkUnknown(doc, knownKeys, "")
-	return ptr
+	return payloadSpec.find(doc, "")
 }
 
-func walkUnknown(v any, tree keyTree, at string) (string, bool) {
-	obj, ok := v.(map[string]any)
-	if !ok || tree == nil {
-		return "", false
+func (sp *spec) find(v any, at string) (string, string, bool) {
+	if v == nil && sp.kind != "any" {
+		return at, "must not be null", true
 	}
-	for _, k := range sortedKeys(obj) {
-		sub, known := tree[k]
-		if star, ok := tree["*"]; ok {
-			sub, known = star, true
+	switch sp.kind {
+	case "string", "bool":
+		if _, ok := v.(string); sp.kind == "string" && !ok {
+			return at, "must be a string", true
 		}
-		if !known {
-			return at + "/" + escapePointer(k), true
+		if _, ok := v.(bool); sp.kind == "bool" && !ok {
+			return at, "must be a boolean", true
 		}
-		if p, found := walkUnknown(obj[k], sub, at+"/"+escapePointer(k)); found {
-			return p, true
+	case "int":
+		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
+			return at, "must be an integer", true
+		}
+	case "array":
+		items, ok := v.([]any)
+		if !ok {
+			return at, "must be an array", true
+		}
+		for i, it := range items {
+			if p, m, f := sp.elem.find(it, at+"/"+strconv.Itoa(i)); f {
+				return p, m, f
+			}
+		}
+	case "object", "map":
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return at, "must be an object", true
+		}
+		for _, k := range sortedKeys(obj) {
+			sub := sp.elem
+			if sp.kind == "object" {
+				if sub = sp.fields[k]; sub == nil {
+					return at + "/" + escapePointer(k), fmt.Sprintf("unknown property %q (docker-worker payloads allow no additional properties here)", k), true
+				}
+			}
+			if p, m, f := sub.find(obj[k], at+"/"+escapePointer(k)); f {
+				return p, m, f
+			}
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // escapePointer escapes one JSON-pointer reference token (RFC 6901).
