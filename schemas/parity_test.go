@@ -194,23 +194,27 @@ func sub(m map[string]any, key string) map[string]any {
 
 // dwMutations break a valid docker-worker payload in one way each.
 var dwMutations = map[string]func(p map[string]any){
-	"no image":              func(p map[string]any) { delete(p, "image") },
-	"no maxRunTime":         func(p map[string]any) { delete(p, "maxRunTime") },
-	"dind":                  func(p map[string]any) { sub(p, "features")["dind"] = true },
-	"dockerSave":            func(p map[string]any) { p["dockerSave"] = true },
-	"encryptedEnv":          func(p map[string]any) { p["encryptedEnv"] = []any{"x"} },
-	"containerEngine":       func(p map[string]any) { sub(p, "capabilities")["containerEngine"] = "podman" },
-	"env number":            func(p map[string]any) { sub(p, "env")["N"] = json.Number("1") },
-	"maxRunTime string":     func(p map[string]any) { p["maxRunTime"] = "600" },
-	"maxRunTime zero":       func(p map[string]any) { p["maxRunTime"] = json.Number("0") },
-	"maxRunTime fraction":   func(p map[string]any) { p["maxRunTime"] = json.Number("1.5") },
-	"command string":        func(p map[string]any) { p["command"] = "ls" },
-	"image number":          func(p map[string]any) { p["image"] = json.Number("1") },
-	"image unknown type":    func(p map[string]any) { p["image"] = map[string]any{"type": "oci", "name": "x"} },
-	"image missing name":    func(p map[string]any) { p["image"] = map[string]any{"type": "docker-image"} },
-	"image extra key":       func(p map[string]any) { p["image"] = map[string]any{"type": "task-image", "taskId": "t", "path": "p", "x": "y"} },
-	"artifact bad type":     func(p map[string]any) { sub(p, "artifacts")["a"] = map[string]any{"type": "dir", "path": "/a"} },
-	"artifact bad expires":  func(p map[string]any) { sub(p, "artifacts")["a"] = map[string]any{"type": "file", "path": "/a", "expires": "soon"} },
+	"no image":            func(p map[string]any) { delete(p, "image") },
+	"no maxRunTime":       func(p map[string]any) { delete(p, "maxRunTime") },
+	"dind":                func(p map[string]any) { sub(p, "features")["dind"] = true },
+	"dockerSave":          func(p map[string]any) { p["dockerSave"] = true },
+	"encryptedEnv":        func(p map[string]any) { p["encryptedEnv"] = []any{"x"} },
+	"containerEngine":     func(p map[string]any) { sub(p, "capabilities")["containerEngine"] = "podman" },
+	"env number":          func(p map[string]any) { sub(p, "env")["N"] = json.Number("1") },
+	"maxRunTime string":   func(p map[string]any) { p["maxRunTime"] = "600" },
+	"maxRunTime zero":     func(p map[string]any) { p["maxRunTime"] = json.Number("0") },
+	"maxRunTime fraction": func(p map[string]any) { p["maxRunTime"] = json.Number("1.5") },
+	"command string":      func(p map[string]any) { p["command"] = "ls" },
+	"image number":        func(p map[string]any) { p["image"] = json.Number("1") },
+	"image unknown type":  func(p map[string]any) { p["image"] = map[string]any{"type": "oci", "name": "x"} },
+	"image missing name":  func(p map[string]any) { p["image"] = map[string]any{"type": "docker-image"} },
+	"image extra key": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "task-image", "taskId": "t", "path": "p", "x": "y"}
+	},
+	"artifact bad type": func(p map[string]any) { sub(p, "artifacts")["a"] = map[string]any{"type": "dir", "path": "/a"} },
+	"artifact bad expires": func(p map[string]any) {
+		sub(p, "artifacts")["a"] = map[string]any{"type": "file", "path": "/a", "expires": "soon"}
+	},
 	"retry string":          func(p map[string]any) { sub(p, "onExitStatus")["retry"] = []any{"1"} },
 	"feature string":        func(p map[string]any) { sub(p, "features")["chainOfTrust"] = "yes" },
 	"device unknown":        func(p map[string]any) { sub(sub(p, "capabilities"), "devices")["gpu"] = true },
@@ -220,17 +224,21 @@ var dwMutations = map[string]func(p map[string]any){
 
 // gwMutations break a valid generic-worker payload in one way each.
 var gwMutations = map[string]func(p map[string]any){
-	"no command":       func(p map[string]any) { delete(p, "command") },
-	"flat command":     func(p map[string]any) { p["command"] = []any{"bash", "-c", "x"} },
-	"retry zero":       func(p map[string]any) { sub(p, "onExitStatus")["retry"] = []any{json.Number("0")} },
-	"retry duplicate":  func(p map[string]any) { sub(p, "onExitStatus")["retry"] = []any{json.Number("2"), json.Number("2")} },
-	"purge negative":   func(p map[string]any) { sub(p, "onExitStatus")["purgeCaches"] = []any{json.Number("-1")} },
-	"image":            func(p map[string]any) { p["image"] = "ubuntu" },
-	"mount no format":  func(p map[string]any) { p["mounts"] = []any{map[string]any{"directory": "d", "content": map[string]any{"raw": "x"}}} },
-	"mount bad taskId": func(p map[string]any) { p["mounts"] = []any{map[string]any{"file": "f", "content": map[string]any{"taskId": "x", "artifact": "a"}}} },
-	"volume artifact":  func(p map[string]any) { p["artifacts"] = []any{map[string]any{"type": "volume", "path": "p"}} },
-	"proxy interface":  func(p map[string]any) { p["taskclusterProxyInterface"] = "eth0" },
-	"feature unknown":  func(p map[string]any) { sub(p, "features")["dind"] = true },
+	"no command":      func(p map[string]any) { delete(p, "command") },
+	"flat command":    func(p map[string]any) { p["command"] = []any{"bash", "-c", "x"} },
+	"retry zero":      func(p map[string]any) { sub(p, "onExitStatus")["retry"] = []any{json.Number("0")} },
+	"retry duplicate": func(p map[string]any) { sub(p, "onExitStatus")["retry"] = []any{json.Number("2"), json.Number("2")} },
+	"purge negative":  func(p map[string]any) { sub(p, "onExitStatus")["purgeCaches"] = []any{json.Number("-1")} },
+	"image":           func(p map[string]any) { p["image"] = "ubuntu" },
+	"mount no format": func(p map[string]any) {
+		p["mounts"] = []any{map[string]any{"directory": "d", "content": map[string]any{"raw": "x"}}}
+	},
+	"mount bad taskId": func(p map[string]any) {
+		p["mounts"] = []any{map[string]any{"file": "f", "content": map[string]any{"taskId": "x", "artifact": "a"}}}
+	},
+	"volume artifact": func(p map[string]any) { p["artifacts"] = []any{map[string]any{"type": "volume", "path": "p"}} },
+	"proxy interface": func(p map[string]any) { p["taskclusterProxyInterface"] = "eth0" },
+	"feature unknown": func(p map[string]any) { sub(p, "features")["dind"] = true },
 }
 
 func checkParity(t *testing.T, upstream *jsonschema.Schema, ours func(any) []Problem, name string, doc any) bool {
