@@ -1,0 +1,140 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dwshim/dwshim/translate"
+)
+
+func init() { subcommands = append(subcommands, newConvertCmd) }
+
+// convertOptions are dwshim convert's flags.
+type convertOptions struct {
+	taskDef bool
+	config  string
+	target  string
+	graph   bool
+	output  string
+}
+
+func newConvertCmd() *cobra.Command {
+	var o convertOptions
+	cmd := &cobra.Command{
+		Use:   "convert [flags] [FILE|-]",
+		Short: "Convert docker-worker payloads, task definitions or task graphs to generic-worker payloads, offline",
+		Long: `Convert reads a docker-worker payload, a task definition (-t), JSON lines of
+them, a rendered .taskcluster.yml ({"tasks": [...]}) or, with --graph, a whole
+taskgraph task graph (label → {"task": …}), as JSON or YAML, and writes the
+generic-worker equivalent in the same format (or -o).
+
+Targets:
+  d2g     what upstream d2g produces (byte-identical payload JSON); generic-worker
+          must run it with d2gConfig.enableD2G (it holds d2g's placeholders)
+  native  a self-contained payload a stock generic-worker runs as is, with the
+          docker CLI (osGroups: docker), no placeholders and no env.list
+
+Exit status: 0 converted, 1 a task has problems (listed on stderr, one per line
+with its JSON pointer), 2 usage error.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := "-"
+			if len(args) == 1 {
+				name = args[0]
+			}
+			return runConvert(o, name, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVarP(&o.taskDef, "task-definition", "t", false, "the input holds task definitions (with a payload), not bare payloads")
+	f.StringVar(&o.config, "config", "", "generic-worker config JSON whose d2gConfig to use (default: every allow* on but GPUs)")
+	f.StringVar(&o.target, "target", "d2g", "output target: d2g or native")
+	f.BoolVar(&o.graph, "graph", false, "the input is a taskgraph task graph; convert every task, streaming")
+	f.StringVarP(&o.output, "output", "o", "", "output format: json or yaml (default: the input's)")
+	return cmd
+}
+
+// loadConfig reads the d2gConfig of a generic-worker config file over
+// generic-worker's defaults, or returns upstream's offline config.
+func loadConfig(file string) (translate.Config, []string, error) {
+	if file == "" {
+		return translate.OfflineConfig(), nil, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return translate.Config{}, nil, fmt.Errorf("read config: %w", err)
+	}
+	var gw struct {
+		D2GConfig json.RawMessage `json:"d2gConfig"`
+	}
+	if err := json.Unmarshal(b, &gw); err != nil {
+		return translate.Config{}, nil, fmt.Errorf("config %s: %w", file, err)
+	}
+	cfg := translate.DefaultConfig()
+	if len(gw.D2GConfig) > 0 {
+		if err := json.Unmarshal(gw.D2GConfig, &cfg); err != nil {
+			return translate.Config{}, nil, fmt.Errorf("config %s: d2gConfig: %w", file, err)
+		}
+	}
+	var warns []string
+	if !cfg.EnableD2G {
+		warns = append(warns, fmt.Sprintf("%s: d2gConfig.enableD2G is false: a worker with this config refuses docker-worker payloads", file))
+	}
+	if cfg.AllowGPUs {
+		devs, err := nvidiaDevices("/dev")
+		if err != nil {
+			return translate.Config{}, nil, err
+		}
+		cfg.NvidiaDevices = devs
+	}
+	return cfg, warns, nil
+}
+
+// nvidiaDevices lists dev's nvidia* entries, sorted, as d2g does when
+// GPUs are allowed.
+func nvidiaDevices(dev string) ([]string, error) {
+	entries, err := os.ReadDir(dev)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s to find nvidia devices: %w", dev, err)
+	}
+	var names []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "nvidia") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// executeIO is execute with explicit standard streams, for tests.
+func executeIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "dwshim:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "dwshim:", err)
+	if isUsageError(err) {
+		return 2
+	}
+	return 1
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/dwshim/dwshim/native"
+	"github.com/dwshim/dwshim/taskfile"
+	"github.com/dwshim/dwshim/translate"
+)
+
+// schemaProblem is one schema violation, Pointer relative to the payload.
+type schemaProblem struct{ Pointer, Message string }
+
+// validateDockerWorker checks a decoded docker-worker payload against the
+// schema. Nil until a schema validator is wired in (convert_schema.go).
+var validateDockerWorker func(payload any) []schemaProblem
+
+// runConvert is dwshim convert: it streams the input's items through the
+// converter and the writer, reporting warnings and problems on stderr.
+func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if o.target != "d2g" && o.target != "native" {
+		return usageError{fmt.Sprintf("--target must be d2g or native, not %q", o.target)}
+	}
+	if o.output != "" && o.output != "json" && o.output != "yaml" {
+		return usageError{fmt.Sprintf("-o must be json or yaml, not %q", o.output)}
+	}
+	cfg, cfgWarns, err := loadConfig(o.config)
+	if err != nil {
+		return withCode(1, err)
+	}
+	for _, w := range cfgWarns {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	r, err := taskfile.OpenFile(name, stdin)
+	if err != nil {
+		return withCode(1, err)
+	}
+	defer r.Close()
+	if o.graph && r.Shape() != taskfile.ShapeGraph {
+		return usageError{fmt.Sprintf("--graph: %s is a %s, not a task graph (label → {\"task\": …})", name, r.Shape())}
+	}
+	c := &converter{cfg: cfg, native: o.target == "native", taskDef: o.taskDef}
+	w := newConvertWriter(r, outputFormat(o.output, r.Format()), stdout)
+	failed := false
+	named := r.Shape() != taskfile.ShapeDocument
+	for {
+		it, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			failed = true
+			break
+		}
+		if o.taskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
+			return usageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
+		}
+		res := c.convert(it)
+		prefix := ""
+		if named {
+			prefix = it.Name() + ": "
+		}
+		for _, m := range res.warnings {
+			fmt.Fprintf(stderr, "warning: %s%s\n", prefix, m)
+		}
+		for _, m := range res.problems {
+			fmt.Fprintf(stderr, "%s%s\n", prefix, m)
+		}
+		failed = failed || len(res.problems) > 0
+		if err := w.item(it, res); err != nil {
+			return withCode(1, fmt.Errorf("write output: %w", err))
+		}
+	}
+	if err := w.close(); err != nil {
+		return withCode(1, fmt.Errorf("write output: %w", err))
+	}
+	if failed {
+		return withCode(1, nil)
+	}
+	return nil
+}
+
+func outputFormat(flag string, in taskfile.Format) taskfile.Format {
+	switch flag {
+	case "json":
+		if in == taskfile.JSONLines {
+			return taskfile.JSONLines
+		}
+		return taskfile.JSON
+	case "yaml":
+		return taskfile.YAML
+	}
+	return in
+}
+
+// converted is one item's conversion.
+type converted struct {
+	// doc is the converted payload or task definition, compact JSON; nil
+	// when the item has problems or is kept.
+	doc json.RawMessage
+	// keep: the item is not a docker-worker task and is written unchanged.
+	keep     bool
+	warnings []string
+	problems []string
+}
+
+type converter struct {
+	cfg     translate.Config
+	native  bool
+	taskDef bool
+}
+
+func (c *converter) convert(it *taskfile.Item) (res converted) {
+	switch {
+	case it.Format == taskfile.GenericWorker:
+		res.keep = true
+		res.warnings = []string{"not a docker-worker payload (no \"image\"): left unchanged"}
+		return res
+	case it.Format == taskfile.Unknown:
+		res.problems = []string{"/: not a docker-worker payload, task definition or task graph entry"}
+		return res
+	case c.taskDef && it.Kind == taskfile.Payload:
+		res.problems = []string{"/: -t: this is a bare payload, not a task definition"}
+		return res
+	}
+	cfg := c.cfg
+	slug := stableSlug(it.Raw)
+	cfg.ContainerName = func() string { return "taskcontainer_" + slug }
+	if probs := c.schemaProblems(it); len(probs) > 0 {
+		res.problems = probs
+		return res
+	}
+	var err error
+	if it.Kind == taskfile.TaskDefinition {
+		err = c.task(it, cfg, &res)
+	} else {
+		err = c.payload(it, cfg, &res)
+	}
+	if err != nil {
+		res.doc = nil
+		var te *translate.Error
+		if errors.As(err, &te) {
+			for _, p := range te.Problems {
+				res.problems = append(res.problems, p.String())
+			}
+		} else {
+			res.problems = append(res.problems, "/: "+err.Error())
+		}
+	}
+	return res
+}
+
+func (c *converter) schemaProblems(it *taskfile.Item) []string {
+	if validateDockerWorker == nil {
+		return nil
+	}
+	raw := it.Raw
+	if it.Kind == taskfile.TaskDefinition {
+		var td struct{ Payload json.RawMessage }
+		if json.Unmarshal(raw, &td) != nil || td.Payload == nil {
+			return nil // translate reports it
+		}
+		raw = td.Payload
+	}
+	var doc any
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		return nil
+	}
+	var out []string
+	for _, p := range validateDockerWorker(doc) {
+		out = append(out, translate.Problem{Pointer: it.Pointer + p.Pointer, Message: p.Message}.String())
+	}
+	return out
+}
+
+func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *converted) error {
+	p, err := translate.DecodePayload(it.Raw)
+	if err != nil {
+		return err
+	}
+	tr, err := translate.TranslatePayload(p, cfg)
+	if err != nil {
+		return err
+	}
+	res.warnings = append(res.warnings, warningStrings(tr.Warnings)...)
+	if !c.native {
+		res.doc, err = json.Marshal(tr.Payload)
+		return err
+	}
+	pl, nw, err := native.Build(tr.Plan)
+	if err != nil {
+		return err
+	}
+	for _, w := range nw {
+		res.warnings = append(res.warnings, w.String())
+	}
+	res.doc, err = marshalNoEscape(pl)
+	return err
+}
+
+func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted) error {
+	tr, err := translate.TranslateTask(it.Raw, cfg, translate.TaskOptions{})
+	if err != nil {
+		return err
+	}
+	res.warnings = append(res.warnings, warningStrings(tr.Warnings)...)
+	if !c.native {
+		def, err := tr.Definition()
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, def); err != nil {
+			return fmt.Errorf("task definition: %w", err)
+		}
+		res.doc = buf.Bytes()
+		return nil
+	}
+	pl, nw, err := native.Build(tr.Plan)
+	if err != nil {
+		return err
+	}
+	for _, w := range nw {
+		w.Pointer = "/payload" + w.Pointer
+		res.warnings = append(res.warnings, w.String())
+	}
+	// As upstream's -t output: payload and scopes replaced, keys sorted.
+	var m map[string]any
+	if err := json.Unmarshal(it.Raw, &m); err != nil {
+		return fmt.Errorf("cannot parse task definition: %w", err)
+	}
+	m["payload"] = pl
+	if tr.HasScopes {
+		m["scopes"] = tr.Scopes
+	}
+	res.doc, err = marshalNoEscape(m)
+	return err
+}
+
+func warningStrings(ws []translate.Warning) []string {
+	out := make([]string, len(ws))
+	for i, w := range ws {
+		out[i] = w.String()
+	}
+	return out
+}
+
+func marshalNoEscape(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// stableSlug names the container of a converted task after the task's
+// bytes: deterministic output, distinct tasks get distinct names.
+func stableSlug(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	sum[0] &= 0x7f // first character a letter, never '-'
+	return base64.RawURLEncoding.EncodeToString(sum[:16])
+}

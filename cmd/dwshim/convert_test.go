@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/translate"
+)
+
+// convertCLI runs dwshim with args and stdin; it returns the exit code,
+// stdout and stderr.
+func convertCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := executeIO(args, strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const helloPayload = `{"image": "ubuntu:24.04", "command": ["sh", "-c", "echo hi && exit 0"], "maxRunTime": 600,
+ "env": {"A": "1", "MULTI": "x\ny"}, "cache": {"c": "/c"},
+ "artifacts": {"public/x": {"type": "file", "path": "/x.txt"}}}`
+
+func TestConvertPayloadD2GMatchesTranslate(t *testing.T) {
+	code, out, errs := convertCLI(t, helloPayload, "convert")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	p, err := translate.DecodePayload([]byte(helloPayload))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := translate.OfflineConfig()
+	cfg.ContainerName = func() string { return "taskcontainer_" + stableSlug([]byte(helloPayload)) }
+	res, err := translate.TranslatePayload(p, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := json.MarshalIndent(res.Payload, "", "  ")
+	if out != string(want)+"\n" {
+		t.Errorf("d2g output differs from translate's encoding:\n got %s\nwant %s", out, want)
+	}
+	// Deterministic: same input, same bytes.
+	if _, again, _ := convertCLI(t, helloPayload, "convert"); again != out {
+		t.Error("two conversions of the same payload differ")
+	}
+}
+
+func TestConvertNativeIsValidGenericWorker(t *testing.T) {
+	code, out, errs := convertCLI(t, helloPayload, "convert", "--target", "native")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var doc any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if probs := schemas.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
+		t.Errorf("native payload fails the generic-worker schema: %v", probs)
+	}
+	for _, bad := range []string{"__TASK_DIR__", "__D2G_IMAGE_ID__", "env.list"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("native output contains %q", bad)
+		}
+	}
+	if !strings.Contains(out, `"MULTI": "x\ny"`) || !strings.Contains(out, `"--env=MULTI"`) {
+		t.Errorf("multi-line env should be in payload env and passed by name:\n%s", out)
+	}
+}
+
+func TestConvertTaskDefinitionYAML(t *testing.T) {
+	in := "taskQueueId: proj/docker\nscopes: [assume:project:x, docker-worker:cache:c]\nmetadata: {name: t}\npayload:\n  image: ubuntu\n  maxRunTime: 60\n  cache: {c: /c}\n  command: [\"true\"]\n"
+	f := writeFile(t, "task.yml", in)
+	code, out, errs := convertCLI(t, "", "convert", "-t", f)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(errs, "warning: /scopes: assume: scopes cannot be expanded offline") {
+		t.Errorf("no assume: warning on stderr:\n%s", errs)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("output is not YAML: %v\n%s", err, out)
+	}
+	scopes, _ := doc["scopes"].([]any)
+	if doc["taskQueueId"] != "proj/docker" || len(scopes) < 3 {
+		t.Errorf("task definition keys lost or scopes not converted: %v", doc)
+	}
+	// -o json turns it into JSON.
+	code, out, _ = convertCLI(t, "", "convert", "-t", "-o", "json", f)
+	if code != 0 || !json.Valid([]byte(out)) {
+		t.Errorf("-o json: exit %d, %s", code, out)
+	}
+}
+
+func TestConvertGraphStreamsAndReportsEveryProblem(t *testing.T) {
+	in := `{
+  "build": {"kind": "build", "label": "build", "dependencies": {"img": "docker-image"}, "task": {"payload": {"image": "ubuntu", "maxRunTime": 5}}},
+  "bad-1": {"kind": "test", "task": {"payload": {"image": "--privileged", "maxRunTime": 5}}},
+  "windows": {"kind": "test", "task": {"payload": {"command": ["dir"], "maxRunTime": 5}}},
+  "bad-2": {"kind": "test", "task": {"payload": {"image": "ubuntu", "maxRunTime": 5, "features": {"dind": true}}}}
+}`
+	for _, target := range []string{"d2g", "native"} {
+		code, out, errs := convertCLI(t, in, "convert", "--graph", "--target", target)
+		if code != 1 {
+			t.Fatalf("%s: exit %d, want 1", target, code)
+		}
+		for _, want := range []string{"bad-1: /payload/image: invalid image name \"--privileged\"", "bad-2: /payload/features/dind: ", "warning: windows: not a docker-worker payload"} {
+			if !strings.Contains(errs, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", target, want, errs)
+			}
+		}
+		var graph map[string]map[string]any
+		if err := json.Unmarshal([]byte(out), &graph); err != nil {
+			t.Fatalf("%s: output is not a graph: %v\n%s", target, err, out)
+		}
+		if len(graph) != 2 || graph["build"]["kind"] != "build" || graph["build"]["dependencies"] == nil || graph["windows"] == nil {
+			t.Errorf("%s: graph = %v", target, graph)
+		}
+		pl := graph["build"]["task"].(map[string]any)["payload"].(map[string]any)
+		if pl["osGroups"] == nil {
+			t.Errorf("%s: build task not converted: %v", target, pl)
+		}
+	}
+}
+
+func TestConvertStreamsAndFormats(t *testing.T) {
+	lines := "{\"image\": \"a\", \"maxRunTime\": 1}\n{\"image\": \"b\", \"maxRunTime\": 1}\n"
+	code, out, errs := convertCLI(t, lines, "convert")
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.HasPrefix(out, `{"command":`) {
+		t.Errorf("JSON lines: exit %d, %q, %s", code, out, errs)
+	}
+	code, out, _ = convertCLI(t, lines, "convert", "-o", "yaml")
+	if code != 0 || strings.Count(out, "\n---\n") != 1 {
+		t.Errorf("YAML documents: exit %d\n%s", code, out)
+	}
+	code, out, _ = convertCLI(t, `[{"image": "a", "maxRunTime": 1}]`, "convert")
+	if code != 0 || !strings.HasPrefix(out, "[\n  {") {
+		t.Errorf("array: exit %d\n%s", code, out)
+	}
+}
+
+func TestConvertConfig(t *testing.T) {
+	cfg := writeFile(t, "gw.json", `{"rootURL": "x", "d2gConfig": {"enableD2G": true, "allowPrivileged": false, "unknownKey": 1}}`)
+	priv := `{"image": "a", "maxRunTime": 1, "capabilities": {"privileged": true}}`
+	code, out, errs := convertCLI(t, priv, "convert", "--config", cfg)
+	if code != 0 || strings.Contains(out, "--privileged") {
+		t.Errorf("allowPrivileged false: exit %d, %s\n%s", code, errs, out)
+	}
+	code, out, _ = convertCLI(t, priv, "convert")
+	if code != 0 || !strings.Contains(out, "--privileged") {
+		t.Errorf("default config should allow privileged: %s", out)
+	}
+	off := writeFile(t, "off.json", `{"d2gConfig": {}}`)
+	if _, _, errs := convertCLI(t, priv, "convert", "--config", off); !strings.Contains(errs, "enableD2G is false") {
+		t.Errorf("no enableD2G warning: %s", errs)
+	}
+	if code, _, errs := convertCLI(t, priv, "convert", "--config", filepath.Join(t.TempDir(), "missing.json")); code != 1 || errs == "" {
+		t.Errorf("missing config: exit %d %s", code, errs)
+	}
+}
+
+func TestConvertErrorsAndExitCodes(t *testing.T) {
+	payload := `{"image": "a", "maxRunTime": 1}`
+	tests := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		stderr      string
+	}{
+		{"bad target", payload, []string{"convert", "--target", "x"}, 2, "--target must be d2g or native"},
+		{"bad output", payload, []string{"convert", "-o", "xml"}, 2, "-o must be json or yaml"},
+		{"two files", payload, []string{"convert", "a", "b"}, 2, "accepts at most 1 arg"},
+		{"graph flag on a payload", payload, []string{"convert", "--graph"}, 2, "is a document, not a task graph"},
+		{"-t on a payload", payload, []string{"convert", "-t"}, 2, "is a bare payload, not a task definition"},
+		{"unknown flag", payload, []string{"convert", "--nope"}, 2, "unknown flag"},
+		{"syntax", "{\n  \"image\": \"a\",\n}", []string{"convert"}, 1, "-:3:1: invalid character '}' looking for beginning of object key string"},
+		{"bad image", `{"image": "--privileged", "maxRunTime": 1}`, []string{"convert"}, 1, "/image: invalid image name \"--privileged\""},
+		{"schema", `{"image": "a", "maxRunTime": 1, "env": {"A": 1}}`, []string{"convert"}, 1, "/env/A: "},
+		{"task problem pointer", `{"payload": {"image": "a", "maxRunTime": 0}}`, []string{"convert", "-t"}, 1, "/payload/maxRunTime: "},
+		{"not a task", `{"foo": 1}`, []string{"convert"}, 1, "not a docker-worker payload"},
+		{"missing file", "", []string{"convert", "/nonexistent/task.json"}, 1, "open task file"},
+		{"native generic-worker payload", `{"command": [["ls"]], "maxRunTime": 1}`, []string{"convert"}, 0, "warning: not a docker-worker payload (no \"image\"): left unchanged"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := convertCLI(t, tc.stdin, tc.args...)
+			if code != tc.code || !strings.Contains(errs, tc.stderr) {
+				t.Errorf("exit %d (want %d), stderr:\n%s\nwant it to contain %q", code, tc.code, errs, tc.stderr)
+			}
+		})
+	}
+}
