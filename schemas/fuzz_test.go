@@ -47,3 +47,25 @@ func FuzzValidateDockerWorkerPayloadJSON(f *testing.F) {
 		_, _ = ValidateGenericWorkerPayloadJSON(b)
 	})
 }
+
+// FuzzFastPathAgrees checks that the docker-worker fast path never accepts
+// a document the schema rejects.
+func FuzzFastPathAgrees(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"image":"x","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/a","expires":"2026-02-29T00:00:00Z"}}}`))
+	f.Add([]byte(`{"image":"x","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/a","expires":"2026-01-01T23:59:60.5+01:30"}}}`))
+	f.Add([]byte(`{"image":"x","maxRunTime":9007199254740993,"onExitStatus":{"retry":[1e2,-0]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := DecodeJSON(b)
+		if err != nil {
+			return
+		}
+		if dockerWorkerFastValid(doc) {
+			if ps := validateDockerWorkerFull(doc); len(ps) > 0 {
+				t.Fatalf("fast path accepted %s; schema says %v", b, ps)
+			}
+		}
+	})
+}

@@ -380,3 +380,38 @@ func TestTableCasesParity(t *testing.T) {
 		checkParity(t, upGW, ValidateGenericWorkerPayload, "generic-worker "+c.name, decode(t, c.doc))
 	}
 }
+
+// TestFastPathMatchesSchema checks the docker-worker fast path against the
+// full validator on the corpus, its mutations and the table cases: it must
+// never accept what the schema rejects, and should accept the real payloads.
+func TestFastPathMatchesSchema(t *testing.T) {
+	shared := sharedDir(t)
+	dw, _ := corpusDocs(t, shared)
+	docs := make([]corpusDoc, 0, len(dw)*(1+len(dwMutations)))
+	for _, d := range dw {
+		docs = append(docs, d)
+		for mname, m := range dwMutations {
+			p := deepCopy(d.doc).(map[string]any)
+			m(p)
+			docs = append(docs, corpusDoc{d.name + " + " + mname, p})
+		}
+	}
+	for _, c := range dwCases {
+		docs = append(docs, corpusDoc{"table " + c.name, decode(t, c.doc)})
+	}
+	fastValid := 0
+	for _, d := range docs {
+		fast := dockerWorkerFastValid(d.doc)
+		full := len(validateDockerWorkerFull(d.doc)) == 0
+		if fast && !full {
+			t.Errorf("%s: fast path accepts a payload the schema rejects", d.name)
+		}
+		if full && !fast {
+			t.Logf("%s: valid, but left to the full validator", d.name)
+		}
+		if fast {
+			fastValid++
+		}
+	}
+	t.Logf("fast path accepted %d of %d documents", fastValid, len(docs))
+}

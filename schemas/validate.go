@@ -89,6 +89,14 @@ var compiledSchemas = sync.OnceValues(func() (*compiled, error) {
 // the docker-worker v1 payload schema. It returns every violation, sorted by
 // pointer then message, or nil when doc is valid. Safe for concurrent use.
 func ValidateDockerWorkerPayload(doc any) []Problem {
+	if dockerWorkerFastValid(doc) {
+		return nil
+	}
+	return validateDockerWorkerFull(doc)
+}
+
+// validateDockerWorkerFull always runs the schema validator.
+func validateDockerWorkerFull(doc any) []Problem {
 	return validate(func(c *compiled) *jsonschema.Schema { return c.dockerWorker }, doc, removedHints)
 }
 
