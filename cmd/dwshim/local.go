@@ -42,6 +42,10 @@ type localFlags struct {
 	LogFile   string
 }
 
+// localLabels are extra labels on everything dwshim local creates in
+// Docker; tests set dwshim.test.
+var localLabels map[string]string
+
 // localIO is where dwshim local reads and writes.
 type localIO struct {
 	Stdin  io.Reader
@@ -168,7 +172,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	}
 	defer sink.Close()
 
-	engine, closeEngine, err := newLocalEngine(logger, workerID)
+	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels)
 	if err != nil {
 		if errors.Is(err, runner.ErrEngineUnavailable) {
 			return exitEngineUnavailable, err

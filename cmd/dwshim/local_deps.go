@@ -1,19 +1,27 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/runner/docker"
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/translate"
 )
 
-// translateLocal validates and translates the input into a plan. Schema
-// problems and translation errors are a *translate.Error.
+// translateLocal validates the input against the schemas and translates
+// it into a plan. Schema problems and translation errors are a
+// *translate.Error.
 func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string, error) {
+	if probs := validateLocal(in); len(probs) > 0 {
+		return nil, nil, &translate.Error{Reason: translate.MalformedPayload, Problems: probs}
+	}
 	var res *translate.Result
 	if in.IsTask {
 		tr, err := translate.TranslateTask(in.JSON, cfg, translate.TaskOptions{})
@@ -37,9 +45,40 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 	return res.Plan, warnings, nil
 }
 
-// newLocalEngine connects to the local Docker daemon.
-func newLocalEngine(logger *slog.Logger, workerID string) (runner.Engine, func(), error) {
-	return nil, nil, errors.New("engine not wired yet")
+// validateLocal checks the task definition (if any) and the payload
+// against dwshim's schemas; pointers are into the input document.
+func validateLocal(in *localInput) []translate.Problem {
+	var out []translate.Problem
+	prefix := ""
+	if in.IsTask {
+		for _, p := range schemas.ValidateTaskDefinition(in.Doc) {
+			out = append(out, translate.Problem{Pointer: p.Pointer, Message: p.Message})
+		}
+		prefix = "/payload"
+	}
+	for _, p := range schemas.ValidateDockerWorkerPayload(in.Payload) {
+		out = append(out, translate.Problem{Pointer: prefix + p.Pointer, Message: p.Message})
+	}
+	return out
+}
+
+// newLocalEngine connects to the local Docker daemon; an unreachable
+// daemon is runner.ErrEngineUnavailable.
+func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string) (runner.Engine, func(), error) {
+	// One pull attempt: a local run should not wait minutes for an
+	// unreachable registry when the image is already here (the engine then
+	// uses the local copy, saying so in the log).
+	e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect to docker: %w: %w", runner.ErrEngineUnavailable, err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := e.Ping(pctx); err != nil {
+		e.Close()
+		return nil, nil, fmt.Errorf("%w (is the Docker daemon running?): %w", runner.ErrEngineUnavailable, err)
+	}
+	return e, func() { e.Close() }, nil
 }
 
 func randomSuffix() string {
