@@ -178,6 +178,7 @@ func (f *fakeExec) cause(id string) error {
 
 // runWorker runs w in the background; the returned func waits for it.
 func runWorker(ctx context.Context, w *Worker) func(t *testing.T) ExitCode {
+	limit := 60*time.Second + time.Duration(w.cfg.NumberOfTasksToRun)*2*time.Second
 	type res struct {
 		code ExitCode
 		err  error
@@ -195,8 +196,8 @@ func runWorker(ctx context.Context, w *Worker) func(t *testing.T) ExitCode {
 				t.Fatalf("Run: %v", r.err)
 			}
 			return r.code
-		case <-time.After(60 * time.Second):
-			t.Fatal("worker did not exit")
+		case <-time.After(limit):
+			t.Fatalf("worker did not exit within %v", limit)
 			return -1
 		}
 	}

@@ -2,13 +2,28 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/runner/docker"
 )
 
-// newRunEngine connects to the Docker daemon for `dwshim run`.
+// newRunEngine connects to the Docker daemon for `dwshim run` and removes
+// what an earlier run of this worker left behind (containers, per-task
+// volumes and networks labelled with its worker id), as generic-worker
+// sweeps stale task containers at start.
 func newRunEngine(ctx context.Context, logger *slog.Logger, workerID string) (runner.Engine, func(), error) {
-	return nil, nil, errors.New("engine not wired yet")
+	e, err := docker.New(docker.Options{Logger: logger})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := e.Ping(ctx); err != nil {
+		_ = e.Close()
+		return nil, nil, fmt.Errorf("docker daemon: %w", err)
+	}
+	if err := e.Sweep(ctx, workerID); err != nil {
+		logger.Warn("could not remove leftovers of an earlier run", "err", err)
+	}
+	return e, func() { _ = e.Close() }, nil
 }

@@ -1,0 +1,290 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/runner/docker"
+	"github.com/dwshim/dwshim/translate"
+)
+
+const e2eImage = "dwshim-test/busybox:latest"
+
+// requireDocker fails in CI and skips elsewhere when the daemon or the
+// test image (built by scripts/test-env.sh) is missing.
+func requireDocker(t *testing.T) {
+	t.Helper()
+	miss := func(why string) {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("docker needed in CI: %s", why)
+		}
+		t.Skip(why)
+	}
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		miss("no docker daemon: " + strings.TrimSpace(string(out)))
+	}
+	if err := exec.Command("docker", "image", "inspect", e2eImage).Run(); err != nil {
+		miss(e2eImage + " missing: run scripts/test-env.sh")
+	}
+}
+
+// e2eLabel marks every Docker object these tests make.
+func e2eLabel(t *testing.T) string {
+	return "worker-" + strings.NewReplacer("/", "-", "=", "-", " ", "-").Replace(t.Name())
+}
+
+func planForTask(task json.RawMessage, cfg translate.Config, expand func([]string) ([]string, error)) (*plan.Plan, []translate.Warning, error) {
+	r, err := translate.TranslateTask(task, cfg, translate.TaskOptions{ExpandScopes: expand})
+	if err != nil {
+		return nil, nil, err
+	}
+	return r.Plan, r.Warnings, nil
+}
+
+// dockerWorker is a Worker running tasks in real containers.
+func (e *testEnv) dockerWorker(t *testing.T) *Worker {
+	t.Helper()
+	label := e2eLabel(t)
+	eng, err := docker.New(docker.Options{ExtraLabels: map[string]string{"dwshim.test": label},
+		Pull: docker.RetryPolicy{Attempts: 1, Base: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.cfg.WorkerID = "e2e-" + fmt.Sprint(os.Getpid())
+	e.cfg.D2GConfig.EnableD2G = true
+	e.fake.AddClient("worker/wkr", "worker-token", tcfake.WorkerScopes(testQueue, testGroup, e.cfg.WorkerID)...)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := eng.Sweep(ctx, e.cfg.WorkerID); err != nil {
+			t.Errorf("sweep: %v", err)
+		}
+		_ = eng.Close()
+		assertNoLeaks(t, label)
+	})
+	rn, err := runner.New(runner.Config{Engine: eng})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := testOptions(t, &D2GExecutor{Runner: rn, Translate: planForTask})
+	return e.newWorker(t, opts)
+}
+
+// assertNoLeaks checks that no container, volume or network with the
+// test's label is left.
+func assertNoLeaks(t *testing.T, label string) {
+	t.Helper()
+	for _, kind := range [][]string{{"ps", "-a"}, {"volume", "ls"}, {"network", "ls"}} {
+		args := append(append([]string{}, kind...), "-q", "--filter", "label=dwshim.test="+label)
+		out, err := exec.Command("docker", args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("docker %v: %v %s", args, err, out)
+			continue
+		}
+		if s := strings.TrimSpace(string(out)); s != "" {
+			t.Errorf("leaked %s objects labelled dwshim.test=%s: %s", kind[0], label, s)
+			rm := map[string][]string{"ps": {"rm", "-f", "-v"}, "volume": {"volume", "rm", "-f"}, "network": {"network", "rm"}}[kind[0]]
+			_ = exec.Command("docker", append(rm, strings.Fields(s)...)...).Run()
+		}
+	}
+}
+
+func dwPayload(script string, extra map[string]any) map[string]any {
+	p := map[string]any{"image": e2eImage, "command": []string{"sh", "-c", script}, "maxRunTime": 120}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return p
+}
+
+func TestE2EMixedOutcomes(t *testing.T) {
+	requireDocker(t)
+	n := envInt(t, "DWSHIM_E2E_TASKS", 50)
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.Capacity = 2
+	env.cfg.NumberOfTasksToRun = n
+	w := env.dockerWorker(t)
+	kinds := []string{"completed", "failed", "intermittent-task", "malformed-payload"}
+	for i := 0; i < n; i++ {
+		var p map[string]any
+		switch kinds[i%4] {
+		case "completed":
+			p = dwPayload(fmt.Sprintf("echo hello $TASK_ID; echo data-%d > /out.txt", i), map[string]any{
+				"artifacts": map[string]any{"public/out.txt": map[string]any{"type": "file", "path": "/out.txt"},
+					"public/missing.txt": map[string]any{"type": "file", "path": "/nope.txt"}}})
+		case "failed":
+			p = dwPayload("echo failing; exit 3", nil)
+		case "intermittent-task":
+			p = dwPayload("exit 7", map[string]any{"onExitStatus": map[string]any{"retry": []int{7}}})
+		default:
+			p = map[string]any{"image": e2eImage, "command": "not an array", "maxRunTime": 60}
+		}
+		env.addTask(t, fmt.Sprintf("e%03d", i), p, nil)
+	}
+	start := time.Now()
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	t.Logf("%d docker tasks at capacity 2 in %v", n, time.Since(start).Round(time.Millisecond))
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("e%03d", i)
+		st, _ := env.fake.Task(id)
+		r := st.Runs[0]
+		bl, _ := r.Artifact(backingLogName)
+		if r.ReasonResolved != kinds[i%4] || r.Resolutions() != 1 {
+			t.Errorf("%s: %s/%s (%d resolutions), want %s\n%s", id, r.State, r.ReasonResolved, r.Resolutions(), kinds[i%4], bl.Data)
+			continue
+		}
+		switch kinds[i%4] {
+		case "completed":
+			if a, _ := r.Artifact("public/out.txt"); string(a.Data) != fmt.Sprintf("data-%d\n", i) {
+				t.Errorf("%s: artifact %q", id, a.Data)
+			}
+			if a, _ := r.Artifact("public/missing.txt"); a.StorageType != "error" || a.ErrorReason != "file-missing-on-worker" {
+				t.Errorf("%s: missing artifact %+v", id, a)
+			}
+			if !strings.Contains(string(bl.Data), "hello "+id) {
+				t.Errorf("%s: log lacks container output:\n%s", id, bl.Data)
+			}
+		case "malformed-payload":
+			if !strings.Contains(string(bl.Data), "[taskcluster:error]   /payload/command") {
+				t.Errorf("%s: log lacks the schema problem:\n%s", id, bl.Data)
+			}
+		}
+	}
+}
+
+func TestE2ECancelKillsContainer(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{ClaimDuration: 4 * time.Second})
+	env.cfg.NumberOfTasksToRun = 1
+	w := env.dockerWorker(t)
+	env.addTask(t, "cancel", dwPayload("echo started; sleep 100", nil), nil)
+	wait := runWorker(context.Background(), w)
+	waitForLog(t, w, env, "cancel", "started")
+	if err := env.fake.CancelTask("cancel"); err != nil {
+		t.Fatal(err)
+	}
+	if code := wait(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	st, _ := env.fake.Task("cancel")
+	if r := st.Runs[0]; r.ReasonResolved != "canceled" || len(r.ResolveAttempts) != 0 {
+		t.Errorf("run %+v", r)
+	}
+}
+
+func TestE2EGracefulTermination(t *testing.T) {
+	requireDocker(t)
+	for _, finish := range []bool{true, false} {
+		t.Run(fmt.Sprintf("finish-tasks=%v", finish), func(t *testing.T) {
+			env := newTestEnv(t, tcfake.Options{})
+			w := env.dockerWorker(t)
+			script := "echo started; sleep 2; echo done"
+			if !finish {
+				script = "echo started; sleep 100"
+			}
+			env.addTask(t, "g", dwPayload(script, nil), nil)
+			wait := runWorker(context.Background(), w)
+			waitForLog(t, w, env, "g", "started")
+			w.Terminate(finish)
+			if code := wait(t); code != ExitWorkerShutdown {
+				t.Fatalf("exit %d", code)
+			}
+			st, _ := env.fake.Task("g")
+			want := map[bool]string{true: "completed", false: "worker-shutdown"}[finish]
+			if r := st.Runs[0]; r.ReasonResolved != want || r.Resolutions() != 1 {
+				t.Errorf("run %+v, want %s", r, want)
+			}
+		})
+	}
+}
+
+func TestE2EInterrupt(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{})
+	w := env.dockerWorker(t)
+	env.addTask(t, "int", dwPayload("echo started; sleep 100", nil), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	wait := runWorker(ctx, w)
+	waitForLog(t, w, env, "int", "started")
+	cancel()
+	if code := wait(t); code != ExitWorkerStopped {
+		t.Fatalf("exit %d", code)
+	}
+	st, _ := env.fake.Task("int")
+	if r := st.Runs[0]; r.ReasonResolved != "worker-shutdown" || r.Resolutions() != 1 {
+		t.Errorf("run %+v", r)
+	}
+}
+
+func TestE2ESoakWithFaults(t *testing.T) {
+	requireDocker(t)
+	n := envInt(t, "DWSHIM_E2E_SOAK_TASKS", 24)
+	env := newTestEnv(t, tcfake.Options{Seed: 7, Faults: soakFaults})
+	env.cfg.Capacity = 2
+	env.cfg.NumberOfTasksToRun = n
+	w := env.dockerWorker(t)
+	for i := 0; i < n; i++ {
+		env.addTask(t, fmt.Sprintf("k%03d", i), dwPayload(fmt.Sprintf("echo %d > /a.txt", i), map[string]any{
+			"artifacts": map[string]any{"public/a.txt": map[string]any{"type": "file", "path": "/a.txt"}}}), nil)
+	}
+	start := time.Now()
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	faults := 0
+	for _, c := range env.fake.Calls() {
+		if c.Fault != "" {
+			faults++
+		}
+	}
+	t.Logf("%d docker tasks with 20%% queue faults (%d injected) in %v", n, faults, time.Since(start).Round(time.Millisecond))
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("k%03d", i)
+		st, _ := env.fake.Task(id)
+		r := st.Runs[0]
+		if r.ReasonResolved != "completed" || r.Resolutions() != 1 {
+			t.Errorf("%s: %s/%s resolved %d times", id, r.State, r.ReasonResolved, r.Resolutions())
+		}
+		if a, ok := r.Artifact("public/a.txt"); !ok || string(a.Data) != fmt.Sprintf("%d\n", i) {
+			t.Errorf("%s: artifact %+v", id, a)
+		}
+	}
+}
+
+// waitForLog waits until the running task's live log contains s.
+func waitForLog(t *testing.T, w *Worker, env *testEnv, taskID, s string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		var rs *runState
+		for _, r := range w.running {
+			if r.claim.TaskID == taskID {
+				rs = r
+			}
+		}
+		w.mu.Unlock()
+		if rs != nil {
+			if b, err := os.ReadFile(liveLogPath(env, rs)); err == nil && strings.Contains(string(b), s) {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("task %s never logged %q", taskID, s)
+}
+
+func liveLogPath(env *testEnv, rs *runState) string {
+	return fmt.Sprintf("%s/%s-%d/live_backing.log", env.cfg.TasksDir, rs.claim.TaskID, rs.claim.RunID)
+}
