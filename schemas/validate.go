@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 
@@ -88,6 +89,10 @@ var compiledSchemas = sync.OnceValues(func() (*compiled, error) {
 // (map[string]any, []any, string, float64 or json.Number, bool, nil), against
 // the docker-worker v1 payload schema. It returns every violation, sorted by
 // pointer then message, or nil when doc is valid. Safe for concurrent use.
+//
+// Other values that encoding/json can marshal (a typed payload struct,
+// []string, int...) are accepted too: they are validated as their JSON
+// encoding. Values it cannot marshal give a single problem at "".
 func ValidateDockerWorkerPayload(doc any) []Problem {
 	if dockerWorkerFastValid(doc) {
 		return nil
@@ -199,15 +204,52 @@ func validate(pick func(*compiled) *jsonschema.Schema, doc any, hints map[string
 	if err != nil {
 		return []Problem{{Message: "internal error: " + err.Error()}}
 	}
+	if !plainJSON(doc, 0) {
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return []Problem{{Message: "cannot validate value: " + err.Error()}}
+		}
+		if doc, err = DecodeJSON(b); err != nil {
+			return []Problem{{Message: "cannot validate value: " + err.Error()}}
+		}
+	}
 	err = pick(c).Validate(doc)
 	if err == nil {
 		return nil
 	}
 	var ve *jsonschema.ValidationError
 	if !errors.As(err, &ve) {
-		// The validator only reports other errors for values that
-		// encoding/json never produces (an int, a struct, NaN...).
+		// Not expected: doc holds only encoding/json values here.
 		return []Problem{{Message: "cannot validate value: " + err.Error()}}
 	}
 	return flatten(ve, doc, hints)
+}
+
+// plainJSON reports whether v holds only the types encoding/json decodes
+// into an any (so the validator can read it as is).
+func plainJSON(v any, depth int) bool {
+	if depth > 10000 {
+		return false
+	}
+	switch x := v.(type) {
+	case nil, string, bool, json.Number:
+		return true
+	case float64:
+		return !math.IsNaN(x) && !math.IsInf(x, 0)
+	case map[string]any:
+		for _, e := range x {
+			if !plainJSON(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, e := range x {
+			if !plainJSON(e, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -220,9 +220,24 @@ func TestValidateAcceptsPlainDecodedValues(t *testing.T) {
 	if diff := cmp.Diff(want, ValidateDockerWorkerPayload(doc)); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	// Values encoding/json never produces are reported, not panicked on.
+	// Other Go values are validated as their JSON encoding.
+	typed := struct {
+		Command    [][]string        `json:"command"`
+		MaxRunTime int               `json:"maxRunTime"`
+		Env        map[string]string `json:"env"`
+	}{[][]string{{"true"}}, 0, map[string]string{"A": "b"}}
+	want = []Problem{{"/maxRunTime", "must be at least 1"}}
+	if diff := cmp.Diff(want, ValidateGenericWorkerPayload(typed)); diff != "" {
+		t.Errorf("typed (-want +got):\n%s", diff)
+	}
+	if got := ValidateDockerWorkerPayload(map[string]any{"image": "x", "maxRunTime": 1}); got != nil {
+		t.Errorf("int maxRunTime: %v", got)
+	}
 	if got := ValidateDockerWorkerPayload(map[string]any{"image": "x", "maxRunTime": struct{}{}}); len(got) == 0 {
 		t.Error("struct value accepted")
+	}
+	if got := ValidateDockerWorkerPayload(map[string]any{"image": make(chan int), "maxRunTime": 1}); len(got) != 1 {
+		t.Errorf("unmarshalable value: %v", got)
 	}
 }
 
