@@ -158,3 +158,38 @@ func BenchmarkValidateDockerWorker(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkValidateGenericWorker measures the generic-worker schema (no fast
+// path) on a d2g-like payload, for callers that validate translation output.
+func BenchmarkValidateGenericWorker(b *testing.B) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "generic-worker-d2g-payload.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := DecodeJSON(raw)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if ps := ValidateGenericWorkerPayload(doc); ps != nil {
+		b.Fatalf("fixture invalid: %v", ps)
+	}
+	gjs, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(GenericWorkerPayloadSchema()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("santhosh", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ValidateGenericWorkerPayload(doc)
+		}
+	})
+	b.Run("gojsonschema", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			r, err := gjs.Validate(gojsonschema.NewGoLoader(doc))
+			if err != nil || !r.Valid() {
+				b.Fatalf("%v %v", err, r.Errors())
+			}
+		}
+	})
+}
