@@ -193,9 +193,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	res, err := r.Run(ctx, task, runner.RunOptions{Log: logOut, Artifacts: sink, Expires: in.Expires})
 	summarize(sio.Stderr, in.TaskID, res, f.Artifacts)
 	code := exitCodeFor(res, err)
-	if code >= exitMalformed && code <= exitInternal && res.ExitCode != code {
-		return code, err
-	}
+	// The summary already said why; only leftovers (cleanup) are logged.
 	if err != nil {
 		logger.Warn("task run had infrastructure errors", "err", err)
 	}
