@@ -155,9 +155,15 @@ func TestLocalCapabilityRefused(t *testing.T) {
 
 func TestLocalImageFileAndRootURL(t *testing.T) {
 	labelLocal(t)
-	tar := filepath.Join(t.TempDir(), "image.tar")
+	// A fixed path and modification time keep the image identity (and so
+	// the engine's tag for it) the same from one test run to the next.
+	tar := filepath.Join(os.TempDir(), "dwshim-local-test-image.tar")
 	if out, err := exec.Command("docker", "save", "-o", tar, localTestImage).CombinedOutput(); err != nil {
 		t.Fatalf("docker save: %v: %s", err, out)
+	}
+	fixed := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(tar, fixed, fixed); err != nil {
+		t.Fatal(err)
 	}
 	payload := `{"image": {"type": "indexed-image", "namespace": "project.images.busybox", "path": "public/image.tar"},
 		"maxRunTime": 60, "command": ["sh", "-c", "echo from-artifact-image"]}`
