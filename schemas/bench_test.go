@@ -159,8 +159,8 @@ func BenchmarkValidateDockerWorker(b *testing.B) {
 	}
 }
 
-// BenchmarkValidateGenericWorker measures the generic-worker schema (no fast
-// path) on a d2g-like payload, for callers that validate translation output.
+// BenchmarkValidateGenericWorker measures generic-worker validation on a
+// d2g-like payload, for callers that validate translation output.
 func BenchmarkValidateGenericWorker(b *testing.B) {
 	raw, err := os.ReadFile(filepath.Join("testdata", "generic-worker-d2g-payload.json"))
 	if err != nil {
@@ -177,10 +177,16 @@ func BenchmarkValidateGenericWorker(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("santhosh", func(b *testing.B) {
+	b.Run("fastpath+santhosh", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ValidateGenericWorkerPayload(doc)
+		}
+	})
+	b.Run("santhosh", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			validateGenericWorkerFull(doc)
 		}
 	})
 	b.Run("gojsonschema", func(b *testing.B) {

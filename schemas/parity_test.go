@@ -415,3 +415,46 @@ func TestFastPathMatchesSchema(t *testing.T) {
 	}
 	t.Logf("fast path accepted %d of %d documents", fastValid, len(docs))
 }
+
+// TestGenericWorkerFastPathMatchesSchema does the same for the
+// generic-worker fast path.
+func TestGenericWorkerFastPathMatchesSchema(t *testing.T) {
+	shared := sharedDir(t)
+	_, gw := corpusDocs(t, shared)
+	var docs []corpusDoc
+	for _, d := range gw {
+		docs = append(docs, d)
+		for mname, m := range gwMutations {
+			p := deepCopy(d.doc).(map[string]any)
+			m(p)
+			docs = append(docs, corpusDoc{d.name + " + " + mname, p})
+		}
+	}
+	for _, c := range gwCases {
+		docs = append(docs, corpusDoc{"table " + c.name, decode(t, c.doc)})
+	}
+	for _, f := range []string{"generic-worker-d2g-payload.json"} {
+		docs = append(docs, corpusDoc{f, readAny(t, filepath.Join("testdata", f))})
+	}
+	fastValid, valid := 0, 0
+	for _, d := range docs {
+		fast := genericWorkerFastValid(d.doc)
+		full := len(validateGenericWorkerFull(d.doc)) == 0
+		if fast && !full {
+			t.Errorf("%s: fast path accepts a payload the schema rejects", d.name)
+		}
+		if full && !fast {
+			t.Logf("%s: valid, but left to the full validator", d.name)
+		}
+		if fast {
+			fastValid++
+		}
+		if full {
+			valid++
+		}
+	}
+	if fastValid < len(gw) {
+		t.Errorf("fast path accepted %d of %d valid documents; want at least the %d corpus payloads", fastValid, valid, len(gw))
+	}
+	t.Logf("fast path accepted %d of %d valid documents (%d in all)", fastValid, valid, len(docs))
+}

@@ -109,6 +109,14 @@ func validateDockerWorkerFull(doc any) []Problem {
 // against the generic-worker multiuser posix payload schema: the native
 // payload shape that d2g translation emits.
 func ValidateGenericWorkerPayload(doc any) []Problem {
+	if genericWorkerFastValid(doc) {
+		return nil
+	}
+	return validateGenericWorkerFull(doc)
+}
+
+// validateGenericWorkerFull always runs the schema validator.
+func validateGenericWorkerFull(doc any) []Problem {
 	return validate(func(c *compiled) *jsonschema.Schema { return c.genericWorker }, doc, nil)
 }
 
