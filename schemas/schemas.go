@@ -1,6 +1,9 @@
 // Package schemas holds dwshim's own JSON Schemas for the docker-worker v1
-// payload and for the generic-worker payload that translation emits,
-// embedded and compiled once, and validates documents against them.
+// payload, for the generic-worker payload that translation emits and for a
+// (lenient) task definition, embedded and compiled once, and validates
+// documents against them. The verdicts match the upstream Taskcluster v106
+// schemas; valid payloads are recognised by a typed fast path, and the
+// schema validator explains the rest.
 //
 // Problems carry JSON pointers (RFC 6901) into the validated document and
 // plain messages that say what is expected.
