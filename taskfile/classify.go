@@ -21,35 +21,123 @@ func advance(p filePos, b []byte) filePos {
 
 // members calls fn for each member of the JSON object raw (key = name) or
 // element of the JSON array raw (key = index), with the value's byte offset
-// in raw, until fn returns false. Other values have no members.
+// in raw, until fn returns false. Other values have no members. raw must
+// be valid JSON (everything here was checked by a decoder first): members
+// only skips over values, so each call is one cheap pass; on malformed
+// input it stops early, never panics.
 func members(raw []byte, fn func(key string, off int, v json.RawMessage) bool) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := d.Token()
-	if err != nil {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || (raw[i] != '{' && raw[i] != '[') {
 		return
 	}
-	isObj := tok == json.Delim('{')
-	if !isObj && tok != json.Delim('[') {
-		return
-	}
-	for i := 0; d.More(); i++ {
-		key := strconv.Itoa(i)
+	isObj := raw[i] == '{'
+	i++
+	for n := 0; ; n++ {
+		i = skipWS(raw, i)
+		if i >= len(raw) || raw[i] == '}' || raw[i] == ']' {
+			return
+		}
+		key := strconv.Itoa(n)
 		if isObj {
-			t, err := d.Token()
-			if err != nil {
+			if raw[i] != '"' {
 				return
 			}
-			key, _ = t.(string)
+			end := skipValue(raw, i)
+			key = decodeKey(raw[i:end])
+			i = skipWS(raw, end)
+			if i >= len(raw) || raw[i] != ':' {
+				return
+			}
+			i = skipWS(raw, i+1)
 		}
-		off := skipSep(raw, int(d.InputOffset()))
-		var v json.RawMessage
-		if d.Decode(&v) != nil {
+		start := i
+		i = skipValue(raw, i)
+		if i <= start || !fn(key, start, raw[start:i]) {
 			return
 		}
-		if !fn(key, off, v) {
-			return
+		i = skipWS(raw, i)
+		if i < len(raw) && raw[i] == ',' {
+			i++
 		}
 	}
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just after the JSON value starting at b[i].
+func skipValue(b []byte, i int) int {
+	if i >= len(b) {
+		return i
+	}
+	switch b[i] {
+	case '"':
+		for i++; i < len(b); i++ {
+			switch b[i] {
+			case '\\':
+				i++
+			case '"':
+				return i + 1
+			}
+		}
+		return len(b)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipValue(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+			}
+			i++
+			if depth == 0 {
+				return i
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
+}
+
+func decodeKey(q []byte) string {
+	if len(q) >= 2 && bytes.IndexByte(q, '\\') < 0 {
+		return string(q[1 : len(q)-1])
+	}
+	var s string
+	_ = json.Unmarshal(q, &s)
+	return s
+}
+
+// pick returns the members of the JSON object raw named in keys, and
+// whether raw is an object at all.
+func pick(raw []byte, keys ...string) (map[string]json.RawMessage, bool) {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	m := make(map[string]json.RawMessage, len(keys))
+	members(raw, func(k string, _ int, v json.RawMessage) bool {
+		for _, want := range keys {
+			if k == want {
+				if _, dup := m[k]; !dup {
+					m[k] = v
+				}
+			}
+		}
+		return true
+	})
+	return m, true
 }
 
 func skipSep(b []byte, i int) int {
@@ -61,19 +149,6 @@ func skipSep(b []byte, i int) int {
 		}
 	}
 	return i
-}
-
-// object decodes raw as a JSON object; nil when it is not one.
-func object(raw []byte) map[string]json.RawMessage {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return nil
-	}
-	var m map[string]json.RawMessage
-	if json.Unmarshal(raw, &m) != nil {
-		return nil
-	}
-	return m
 }
 
 func isKind(raw []byte, c byte) bool {
@@ -92,13 +167,13 @@ func str(raw json.RawMessage) string {
 // isGraphEntry reports whether v is a taskgraph entry: an object with a
 // "task" object.
 func isGraphEntry(v json.RawMessage) bool {
-	m := object(v)
-	return m != nil && isKind(m["task"], '{')
+	m, _ := pick(v, "task")
+	return isKind(m["task"], '{')
 }
 
 // classifyJSON splits one JSON document that starts at p into items.
 func classifyJSON(doc json.RawMessage, p filePos) (items []*Item, shape Shape, envelope json.RawMessage) {
-	m := object(doc)
+	m, _ := pick(doc, "payload", "image", "tasks")
 	_, hasPayload := m["payload"]
 	_, hasImage := m["image"]
 	if tasks, ok := m["tasks"]; ok && !hasPayload && !hasImage && isKind(tasks, '[') {
@@ -141,7 +216,8 @@ func classifyJSON(doc json.RawMessage, p filePos) (items []*Item, shape Shape, e
 // docItem makes the item for a payload or task definition starting at p.
 func docItem(raw json.RawMessage, p filePos) *Item {
 	it := &Item{Raw: raw, Line: p.line, Column: p.col, loc: jsonLocator{raw, p}}
-	describe(it, object(raw), false)
+	m, _ := pick(raw, "payload", "image", "command", "maxRunTime", "taskId", "metadata")
+	describe(it, m, false)
 	return it
 }
 
@@ -168,10 +244,10 @@ func describe(it *Item, m map[string]json.RawMessage, inGraph bool) {
 	}
 	it.Kind, it.Pointer = TaskDefinition, "/payload"
 	it.TaskID = str(m["taskId"])
-	if md := object(m["metadata"]); md != nil {
+	if md, ok := pick(m["metadata"], "name"); ok {
 		it.MetadataName = str(md["name"])
 	}
-	pm := object(pl)
+	pm, _ := pick(pl, "image")
 	_, img := pm["image"]
 	switch {
 	case img || (hasPayload && pm == nil):
@@ -185,7 +261,7 @@ func describe(it *Item, m map[string]json.RawMessage, inGraph bool) {
 // graphItem makes the item for the graph entry v under key, at p.
 func graphItem(key string, v json.RawMessage, p filePos) *Item {
 	it := &Item{Key: key, Entry: v, Raw: v, Line: p.line, Column: p.col, loc: jsonLocator{v, p}}
-	em := object(v)
+	em, _ := pick(v, "label", "task_id", "task")
 	it.Label = str(em["label"])
 	tid := str(em["task_id"])
 	members(v, func(k string, off int, tv json.RawMessage) bool {
@@ -196,8 +272,8 @@ func graphItem(key string, v json.RawMessage, p filePos) *Item {
 		it.Raw, it.Line, it.Column, it.loc = tv, tp.line, tp.col, jsonLocator{tv, tp}
 		return false
 	})
-	tm := object(it.Raw)
-	if tm == nil || !isKind(em["task"], '{') {
+	tm, isObj := pick(it.Raw, "payload", "taskId", "metadata")
+	if !isObj || !isKind(em["task"], '{') {
 		it.Kind, it.Format = TaskDefinition, Unknown
 		it.Label = key
 		it.Raw, it.Line, it.Column, it.loc = v, p.line, p.col, jsonLocator{v, p}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/dwshim/dwshim/native"
 	"github.com/dwshim/dwshim/taskfile"
@@ -47,22 +48,19 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	}
 	c := &converter{cfg: cfg, native: o.target == "native", taskDef: o.taskDef}
 	w := newConvertWriter(r, outputFormat(o.output, r.Format()), stdout)
-	failed := false
 	named := r.Shape() != taskfile.ShapeDocument
-	for {
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			failed = true
-			break
+	var failed bool
+	var stop error // usage or write error: drain, write nothing more
+	results, readErr := convertAll(r, c)
+	for j := range results {
+		it, res := j.it, <-j.done
+		if stop != nil {
+			continue
 		}
 		if o.taskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
-			return usageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
+			stop = usageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
+			continue
 		}
-		res := c.convert(it)
 		prefix := ""
 		if named {
 			prefix = it.Name() + ": "
@@ -75,8 +73,15 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 		}
 		failed = failed || len(res.problems) > 0
 		if err := w.item(it, res); err != nil {
-			return withCode(1, fmt.Errorf("write output: %w", err))
+			stop = withCode(1, fmt.Errorf("write output: %w", err))
 		}
+	}
+	if stop != nil {
+		return stop
+	}
+	if err := *readErr; err != nil {
+		fmt.Fprintln(stderr, err)
+		failed = true
 	}
 	if err := w.close(); err != nil {
 		return withCode(1, fmt.Errorf("write output: %w", err))
@@ -85,6 +90,47 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 		return withCode(1, nil)
 	}
 	return nil
+}
+
+// convertJob is one item in flight; done receives its conversion.
+type convertJob struct {
+	it   *taskfile.Item
+	done chan converted
+}
+
+// convertAll reads r and converts its items on every CPU, yielding them in
+// input order. At most a few items per CPU are in flight, so memory stays
+// flat however large the input. After the channel closes, *readErr holds
+// the read error that ended the input, if any.
+func convertAll(r *taskfile.Reader, c *converter) (<-chan convertJob, *error) {
+	workers := runtime.GOMAXPROCS(0)
+	jobs := make(chan convertJob)
+	ordered := make(chan convertJob, 4*workers)
+	readErr := new(error)
+	for range workers {
+		go func() {
+			for j := range jobs {
+				j.done <- c.convert(j.it)
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer close(jobs)
+		for {
+			it, err := r.Next()
+			if err != nil {
+				if err != io.EOF {
+					*readErr = err
+				}
+				return
+			}
+			j := convertJob{it: it, done: make(chan converted, 1)}
+			ordered <- j
+			jobs <- j
+		}
+	}()
+	return ordered, readErr
 }
 
 func outputFormat(flag string, in taskfile.Format) taskfile.Format {
@@ -212,16 +258,8 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	}
 	res.warnings = append(res.warnings, warningStrings(tr.Warnings)...)
 	if !c.native {
-		def, err := tr.Definition()
-		if err != nil {
-			return err
-		}
-		var buf bytes.Buffer
-		if err := json.Compact(&buf, def); err != nil {
-			return fmt.Errorf("task definition: %w", err)
-		}
-		res.doc = buf.Bytes()
-		return nil
+		res.doc, err = tr.Definition()
+		return err
 	}
 	pl, nw, err := native.Build(tr.Plan)
 	if err != nil {

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Benchmark: dwshim convert --graph over a 30,000-task taskgraph task graph
+# (the synthetic Firefox-CI-like corpus), both targets. Prints wall time and
+# peak RSS; the target is peak RSS <= 100 MiB (the graph is streamed).
+# The corpus and graph are cached in /tmp/dwshim-bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=${DWSHIM_SHARED:-$(cd .. && pwd)/shared}
+cache=/tmp/dwshim-bench
+mkdir -p "$cache"
+gz=$cache/tasks-30k.jsonl.gz
+graph=$cache/graph-30k.json
+
+if [ ! -x /usr/bin/time ]; then
+  echo "bench-convert: installing time"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
+fi
+if [ ! -s "$gz" ]; then
+  go run "$shared/corpus/synthetic/gen/main.go" -n 30000 -seed 1 -o "$gz.tmp" >/dev/null
+  mv "$gz.tmp" "$gz"
+fi
+if [ ! -s "$graph" ]; then
+  # One taskgraph entry per task, keyed by label, as full-task-graph.json.
+  python3 - "$gz" "$graph.tmp" <<'EOF'
+import gzip, json, sys
+src, dst = sys.argv[1], sys.argv[2]
+with gzip.open(src, "rt") as f, open(dst, "w") as out:
+    out.write("{\n")
+    for i, line in enumerate(f):
+        task = json.loads(line)
+        tags = task.get("tags", {})
+        label = tags.get("label") or task["metadata"]["name"]
+        entry = {"attributes": {"kind": tags.get("kind", "")}, "dependencies": {},
+                 "kind": tags.get("kind", ""), "label": label, "optimization": None,
+                 "soft_dependencies": [], "task": task}
+        out.write((",\n" if i else "") + json.dumps(label) + ": " + json.dumps(entry, indent=2))
+    out.write("\n}\n")
+EOF
+  mv "$graph.tmp" "$graph"
+fi
+go build -trimpath -o bin/dwshim ./cmd/dwshim
+
+printf 'input: %s (%s MiB, %s tasks)\n' "$graph" "$(($(stat -c %s "$graph") >> 20))" 30000
+status=0
+for target in d2g native; do
+  out=$cache/out-$target.json
+  /usr/bin/time -v -o "$cache/time-$target.txt" bin/dwshim convert --graph --target "$target" "$graph" \
+    >"$out" 2>"$cache/stderr-$target.txt" || { echo "convert --target $target failed:"; tail -5 "$cache/stderr-$target.txt"; status=1; }
+  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$cache/time-$target.txt")
+  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$cache/time-$target.txt")
+  rss_mib=$((rss / 1024))
+  verdict=ok
+  [ "$rss_mib" -le 100 ] || { verdict="OVER the 100 MiB target"; status=1; }
+  printf 'convert --graph --target %-6s wall %s  peak RSS %d MiB (%s)  output %d MiB  warnings %d\n' \
+    "$target" "$wall" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
+done
+exit $status
