@@ -3,6 +3,7 @@ package native
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -52,8 +53,10 @@ func Build(p *plan.Plan) (*Payload, []Warning, error) {
 	if err := b.command(); err != nil {
 		return nil, nil, err
 	}
-	if len(p.OnExit.Retry)+len(p.OnExit.PurgeCaches) > 0 {
-		b.out.OnExitStatus = &OnExitStatus{Retry: p.OnExit.Retry, PurgeCaches: p.OnExit.PurgeCaches}
+	retry := b.exitCodes("/onExitStatus/retry", p.OnExit.Retry, 1)
+	purge := b.exitCodes("/onExitStatus/purgeCaches", p.OnExit.PurgeCaches, 0)
+	if len(retry)+len(purge) > 0 {
+		b.out.OnExitStatus = &OnExitStatus{Retry: retry, PurgeCaches: purge}
 	}
 	return &b.out, b.warns, nil
 }
@@ -74,6 +77,23 @@ type builder struct {
 
 func (b *builder) warn(ptr, format string, args ...any) {
 	b.warns = append(b.warns, Warning{Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+}
+
+// exitCodes keeps the codes generic-worker's schema accepts (at least
+// minimum, each once), which docker-worker did not require.
+func (b *builder) exitCodes(ptr string, codes []int, minimum int) []int {
+	var out []int
+	for i, c := range codes {
+		switch {
+		case c < minimum:
+			b.warn(fmt.Sprintf("%s/%d", ptr, i), "exit code %d is below generic-worker's minimum %d: left out", c, minimum)
+		case slices.Contains(out, c):
+			b.warn(fmt.Sprintf("%s/%d", ptr, i), "exit code %d is listed twice: left out once", c)
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (b *builder) image() error {

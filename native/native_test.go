@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -34,7 +35,7 @@ func allFeatures() *plan.Plan {
 			{Kind: plan.DeviceKVM}, {Kind: plan.DeviceHostSharedMemory}, {Kind: plan.DeviceLoopbackAudio}, {Kind: plan.DeviceLoopbackVideo}, {Kind: plan.DeviceHostPath, HostPath: "/dev/nvidia0"},
 		}},
 		MaxRunTime:    plan.Duration(3 * time.Hour),
-		OnExit:        plan.ExitPolicy{Retry: []int{72}, PurgeCaches: []int{73}},
+		OnExit:        plan.ExitPolicy{Retry: []int{72, 0, 72}, PurgeCaches: []int{73, -1}},
 		Features:      plan.Features{TaskclusterProxy: true, ChainOfTrust: true, Interactive: true, UploadArtifacts: true, LiveLog: true, BackingLog: true, LiveLogName: "public/logs/live.log", BackingLogName: "public/logs/live_backing.log"},
 		ShmSize:       1800000000,
 		ExtraHosts:    []string{"localhost.localdomain:127.0.0.1"},
@@ -58,6 +59,12 @@ func TestBuildGolden(t *testing.T) {
 			pl, warns, err := Build(p)
 			if err != nil {
 				t.Fatal(err)
+			}
+			var doc any
+			b, _ := json.Marshal(pl)
+			_ = json.Unmarshal(b, &doc)
+			if probs := schemas.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
+				t.Errorf("not a valid generic-worker payload: %v", probs)
 			}
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"github.com/dwshim/dwshim/native"
 	"github.com/dwshim/dwshim/taskfile"
@@ -235,7 +236,7 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	if err != nil {
 		return err
 	}
-	res.warnings = append(res.warnings, warningStrings(tr.Warnings)...)
+	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
 	if !c.native {
 		res.doc, err = json.Marshal(tr.Payload)
 		return err
@@ -256,7 +257,7 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	if err != nil {
 		return err
 	}
-	res.warnings = append(res.warnings, warningStrings(tr.Warnings)...)
+	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
 	if !c.native {
 		res.doc, err = tr.Definition()
 		return err
@@ -282,10 +283,15 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	return err
 }
 
-func warningStrings(ws []translate.Warning) []string {
-	out := make([]string, len(ws))
-	for i, w := range ws {
-		out[i] = w.String()
+// warningStrings renders translate's warnings; for the native target it
+// leaves out those about the d2g payload only.
+func (c *converter) warningStrings(ws []translate.Warning) []string {
+	out := make([]string, 0, len(ws))
+	for _, w := range ws {
+		if c.native && (strings.Contains(w.Message, "d2g target") || strings.Contains(w.Message, "d2g payload")) {
+			continue
+		}
+		out = append(out, w.String())
 	}
 	return out
 }
