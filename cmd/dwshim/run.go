@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -25,6 +26,12 @@ type runFlags struct {
 	config           string
 	withWorkerRunner bool
 	protocolPipe     string
+	// claimInterval overrides the pause after an empty claimWork (tests).
+	claimInterval time.Duration
+	// pullAttempts overrides the engine's image pull attempts (tests: 1).
+	pullAttempts int
+	// labels are added to every Docker object (tests: dwshim.test=<name>).
+	labels map[string]string
 }
 
 func init() {
@@ -135,7 +142,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 		}
 		return worker.ExitInternalError, fmt.Errorf("%s: %w", title, err)
 	}
-	engine, closeEngine, err := newRunEngine(ctx, logger, cfg.WorkerID)
+	engine, closeEngine, err := newRunEngine(ctx, logger, cfg.WorkerID, f.pullAttempts, f.labels)
 	if err != nil {
 		return fail("cannot reach the container engine", err)
 	}
@@ -158,6 +165,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{
 		Queue: q, Objects: q, Auth: q, Logger: logger, Protocol: proto, Executor: exec,
+		ClaimInterval: f.claimInterval,
 	})
 	if err != nil {
 		var ce *worker.ConfigError
