@@ -99,6 +99,7 @@ func TestConformanceGolden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("translate: %v", err)
 				}
+				checkAppendJSON(t, res.Payload)
 				got := decodeAny(t, mustJSON(t, res.Payload))
 				if d := cmp.Diff(normalizedGW(t, c.GWPayload), got); d != "" {
 					t.Errorf("d2g payload mismatch (-want +got):\n%s", d)

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // FuzzTranslatePayloadJSON decodes and translates arbitrary bytes: no
@@ -58,6 +60,38 @@ func FuzzTranslatePayloadJSON(f *testing.F) {
 		}
 		if _, err := json.Marshal(res.Plan); err != nil {
 			t.Fatalf("encode plan: %v", err)
+		}
+	})
+}
+
+// FuzzFastDecodeMatchesSlow checks the hand-written decoder against the
+// encoding/json path: whenever the fast path accepts an input, the slow
+// path must accept it too and produce the same values.
+func FuzzFastDecodeMatchesSlow(f *testing.F) {
+	f.Add([]byte(`{"image":"u","maxRunTime":1,"env":{"A":"\u00e9\ud83d\ude00\n","A":"x"},"command":["a\\b"],"features":{"bulkLog":false},"features":{"artifacts":false}}`))
+	f.Add([]byte(`{"payload":{"image":{"type":"task-image","taskId":"t","path":"p"},"maxRunTime":2,"cache":{"c":"/c"}},"scopes":["a"],"taskQueueId":"q/w","x":[1,-2.5e3,{"y":null},true,"\u0041"]}`))
+	f.Add([]byte(`{"Payload":{},"payload":{"image":"u","maxRunTime":1}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if fp, ok := decodePayloadFast(raw); ok {
+			sp, err := decodePayloadSlow(raw)
+			if err != nil {
+				t.Fatalf("fast accepted, slow rejected: %v", err)
+			}
+			if d := cmp.Diff(sp, fp); d != "" {
+				t.Fatalf("payload differs (-slow +fast):\n%s", d)
+			}
+		}
+		if fh, fp, ok := fastTask(raw); ok {
+			sh, sp, err := slowTask(raw)
+			if err != nil {
+				t.Fatalf("fast accepted task, slow rejected: %v", err)
+			}
+			if d := cmp.Diff(sp, fp); d != "" {
+				t.Fatalf("task payload differs (-slow +fast):\n%s", d)
+			}
+			if d := cmp.Diff(sh, fh, cmp.AllowUnexported(fastHeader{})); d != "" {
+				t.Fatalf("task header differs (-slow +fast):\n%s", d)
+			}
 		}
 	})
 }

@@ -82,6 +82,7 @@ func runGoldenCase(t *testing.T, dir string) {
 		}
 	}
 	if res != nil {
+		checkAppendJSON(t, res.Payload)
 		outputs["want-plan.json"] = res.Plan
 		info.EnvList, info.ContainerName = res.EnvList, res.ContainerName
 		info.CopyArtifacts, info.Warnings = res.CopyArtifacts, res.Warnings

@@ -139,5 +139,9 @@ func NormalizeGenericWorkerPayload(raw []byte) ([]byte, error) {
 	if err := dec.Decode(&p); err != nil {
 		return nil, err
 	}
-	return json.Marshal(&p)
+	return json.Marshal((*gwPayloadPlain)(&p))
 }
+
+// gwPayloadPlain is GenericWorkerPayload without its MarshalJSON: the
+// reflection encoding, the reference AppendJSON is tested against.
+type gwPayloadPlain GenericWorkerPayload

@@ -64,31 +64,40 @@ func (im *DWImage) UnmarshalJSON(b []byte) error {
 	if err := dec.Decode(&r); err != nil {
 		return &fieldError{"/image", fmt.Sprintf("invalid image object: %v", strings.TrimPrefix(err.Error(), "json: "))}
 	}
+	v, ferr := buildImage(&r)
+	if ferr != nil {
+		return ferr
+	}
+	*im = v
+	return nil
+}
+
+// buildImage checks an image object's properties against its type.
+func buildImage(r *rawImage) (DWImage, *fieldError) {
 	if r.Type == nil {
-		return &fieldError{"/image/type", "image object requires a type (docker-image, indexed-image or task-image)"}
+		return DWImage{}, &fieldError{"/image/type", "image object requires a type (docker-image, indexed-image or task-image)"}
 	}
-	want := map[string][]string{
-		"docker-image":  {"name"},
-		"indexed-image": {"namespace", "path"},
-		"task-image":    {"taskId", "path"},
-	}[*r.Type]
-	if want == nil {
-		return &fieldError{"/image/type", fmt.Sprintf("parsed docker image %q is not of a supported type (docker-image, indexed-image, task-image)", *r.Type)}
+	var want [4]bool // name, namespace, path, taskId
+	switch *r.Type {
+	case "docker-image":
+		want[0] = true
+	case "indexed-image":
+		want[1], want[2] = true, true
+	case "task-image":
+		want[2], want[3] = true, true
+	default:
+		return DWImage{}, &fieldError{"/image/type", fmt.Sprintf("parsed docker image %q is not of a supported type (docker-image, indexed-image, task-image)", *r.Type)}
 	}
-	fields := map[string]*string{"name": r.Name, "namespace": r.Namespace, "taskId": r.TaskID, "path": r.Path}
-	for _, k := range []string{"name", "namespace", "path", "taskId"} {
-		needed := false
-		for _, w := range want {
-			needed = needed || w == k
-		}
+	fields := [4]*string{r.Name, r.Namespace, r.Path, r.TaskID}
+	for i, k := range [4]string{"name", "namespace", "path", "taskId"} {
 		switch {
-		case needed && fields[k] == nil:
-			return &fieldError{"/image", fmt.Sprintf("image of type %s requires property %s", *r.Type, k)}
-		case !needed && fields[k] != nil:
-			return &fieldError{"/image/" + k, fmt.Sprintf("image of type %s does not allow property %s", *r.Type, k)}
+		case want[i] && fields[i] == nil:
+			return DWImage{}, &fieldError{"/image", fmt.Sprintf("image of type %s requires property %s", *r.Type, k)}
+		case !want[i] && fields[i] != nil:
+			return DWImage{}, &fieldError{"/image/" + k, fmt.Sprintf("image of type %s does not allow property %s", *r.Type, k)}
 		}
 	}
-	*im = DWImage{Kind: DWImageKind(*r.Type)}
+	im := DWImage{Kind: DWImageKind(*r.Type)}
 	switch im.Kind {
 	case ImageDockerImage:
 		im.Name = *r.Name
@@ -97,7 +106,7 @@ func (im *DWImage) UnmarshalJSON(b []byte) error {
 	case ImageTask:
 		im.TaskID, im.Path = *r.TaskID, *r.Path
 	}
-	return nil
+	return im, nil
 }
 
 // MarshalJSON writes the image back in its payload form.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -90,6 +91,14 @@ func DefaultDockerWorkerPayload() DockerWorkerPayload {
 // Full schema validation is package schemas' job; this catches what would
 // make the translation meaningless.
 func DecodePayload(raw []byte) (*DockerWorkerPayload, error) {
+	if p, ok := decodePayloadFast(raw); ok {
+		return p, nil
+	}
+	return decodePayloadSlow(raw)
+}
+
+// decodePayloadSlow decodes with encoding/json and reports problems.
+func decodePayloadSlow(raw []byte) (*DockerWorkerPayload, error) {
 	p := DefaultDockerWorkerPayload()
 	p.MaxRunTime = -1 // sentinel: detects a missing maxRunTime
 	if err := decodeStrict(raw, &p); err != nil {
@@ -127,7 +136,14 @@ func (p *DockerWorkerPayload) check() []Problem {
 	case p.MaxRunTime < 1:
 		probs = append(probs, Problem{"/maxRunTime", fmt.Sprintf("must be at least 1, got %d", p.MaxRunTime)})
 	}
-	for _, name := range sortedKeys(p.Artifacts) {
+	names := make([]string, 0, 8)
+	for name, a := range p.Artifacts {
+		if !a.valid() {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
 		a := p.Artifacts[name]
 		ptr := "/artifacts/" + escapePointer(name)
 		switch a.Type {
@@ -145,6 +161,19 @@ func (p *DockerWorkerPayload) check() []Problem {
 		}
 	}
 	return probs
+}
+
+// valid reports whether the artifact passes check (the cheap test).
+func (a DWArtifact) valid() bool {
+	if a.Type != "file" && a.Type != "directory" && a.Type != "volume" || a.Path == "" {
+		return false
+	}
+	if a.Expires != "" {
+		if _, err := parseDateTime(a.Expires); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeError turns a decoder error into an *Error with the best pointer.

@@ -28,7 +28,7 @@ func (t *translator) plan(g grants, cacheNames, artNames []string) *plan.Plan {
 		pl.Command = []string{}
 	}
 	pl.Env = make([]plan.EnvVar, 0, len(p.Env))
-	for _, n := range sortedKeys(p.Env) {
+	for _, n := range t.envNames {
 		pl.Env = append(pl.Env, plan.EnvVar{Name: n, Value: p.Env[n]})
 	}
 	pl.Caches = make([]plan.Cache, len(cacheNames))
@@ -160,7 +160,7 @@ func (t *translator) warn(g grants) {
 	if !p.Features.Artifacts {
 		t.addWarning("/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
-	for _, n := range sortedKeys(p.Env) {
+	for _, n := range t.envNames {
 		if workerVars[n] {
 			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is set by the worker: the dwshim plan uses the worker's value as docker-worker did, but in the d2g target the payload value wins", n))
 		}

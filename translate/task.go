@@ -51,16 +51,12 @@ type taskHeader struct {
 // upstream's ConvertTaskDefinition does. Task problems are an *Error with
 // Reason MalformedPayload.
 func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, error) {
-	var h taskHeader
-	if err := json.Unmarshal(task, &h); err != nil {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"", "cannot parse task definition: " + strings.TrimPrefix(err.Error(), "json: ")}}}
-	}
-	if len(h.Payload) == 0 || string(h.Payload) == "null" {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/payload", "task definition does not contain a payload"}}}
-	}
-	p, err := DecodePayload(h.Payload)
-	if err != nil {
-		return nil, prefixPointers(err, "/payload")
+	h, p, ok := fastTask(task)
+	if !ok {
+		var err error
+		if h, p, err = slowTask(task); err != nil {
+			return nil, err
+		}
 	}
 	res, err := TranslatePayload(p, cfg)
 	if err != nil {
@@ -69,15 +65,15 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	for i := range res.Warnings {
 		res.Warnings[i].Pointer = "/payload" + res.Warnings[i].Pointer
 	}
-	tr := &TaskResult{Result: *res, Dependencies: h.Dependencies, raw: task}
-	tr.TaskQueueID = h.TaskQueueID
-	if tr.TaskQueueID == "" && h.ProvisionerID != "" && h.WorkerType != "" {
-		tr.TaskQueueID = h.ProvisionerID + "/" + h.WorkerType
+	tr := &TaskResult{Result: *res, Dependencies: h.dependencies, raw: task}
+	tr.TaskQueueID = h.taskQueueID
+	if tr.TaskQueueID == "" && h.provisionerID != "" && h.workerType != "" {
+		tr.TaskQueueID = h.provisionerID + "/" + h.workerType
 	}
-	if p.Image.Kind == ImageTask && !containsString(h.Dependencies, p.Image.TaskID) {
+	if p.Image.Kind == ImageTask && !containsString(h.dependencies, p.Image.TaskID) {
 		tr.Warnings = append(tr.Warnings, Warning{"/dependencies", fmt.Sprintf("task.dependencies does not include the image task %s: generic-worker rejects such a d2g task (docker-worker did not)", p.Image.TaskID)})
 	}
-	if h.Scopes == nil {
+	if !h.hasScopes {
 		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "the task definition has no scopes: scope validation was skipped (as upstream d2g does)"})
 		return tr, nil
 	}
@@ -85,11 +81,7 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	if tr.TaskQueueID == "" {
 		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/taskQueueId", "taskQueueId ('provisionerId/workerType') is required"}}}
 	}
-	var scopes []string
-	if err := json.Unmarshal(*h.Scopes, &scopes); err != nil {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/scopes", "scopes must be an array of strings"}}}
-	}
-	expanded := scopes
+	scopes, expanded := h.scopes, h.scopes
 	if opts.ExpandScopes != nil {
 		if expanded, err = opts.ExpandScopes(scopes); err != nil {
 			return nil, fmt.Errorf("error expanding scopes: %w", err)
@@ -102,6 +94,31 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	}
 	tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
 	return tr, nil
+}
+
+// slowTask decodes a task definition with encoding/json, for the exact
+// errors (and the rare input the fast path leaves to it).
+func slowTask(task []byte) (fastHeader, *DockerWorkerPayload, error) {
+	var h taskHeader
+	var fh fastHeader
+	if err := json.Unmarshal(task, &h); err != nil {
+		return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"", "cannot parse task definition: " + strings.TrimPrefix(err.Error(), "json: ")}}}
+	}
+	if len(h.Payload) == 0 || string(h.Payload) == "null" {
+		return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/payload", "task definition does not contain a payload"}}}
+	}
+	p, err := decodePayloadSlow(h.Payload)
+	if err != nil {
+		return fh, nil, prefixPointers(err, "/payload")
+	}
+	fh = fastHeader{taskQueueID: h.TaskQueueID, provisionerID: h.ProvisionerID, workerType: h.WorkerType, dependencies: h.Dependencies}
+	if h.Scopes != nil {
+		fh.hasScopes = true
+		if err := json.Unmarshal(*h.Scopes, &fh.scopes); err != nil {
+			return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/scopes", "scopes must be an array of strings"}}}
+		}
+	}
+	return fh, p, nil
 }
 
 // PlanForTask adapts TranslateTask to the worker's TranslateFunc shape:

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/dwshim/dwshim/plan"
 )
@@ -68,9 +70,10 @@ func TranslatePayload(p *DockerWorkerPayload, cfg Config) (*Result, error) {
 }
 
 type translator struct {
-	p   *DockerWorkerPayload
-	cfg Config
-	res Result
+	p        *DockerWorkerPayload
+	cfg      Config
+	res      Result
+	envNames []string // sorted once
 }
 
 // granted flags: what the payload asks for and the config allows.
@@ -109,6 +112,7 @@ func (t *translator) run() *Result {
 	}
 	cacheNames := sortedKeys(p.Cache)
 	artNames := sortedKeys(p.Artifacts)
+	t.envNames = sortedKeys(p.Env)
 	t.gwArtifacts(artNames)
 	envArgs := t.envList(g)
 	t.gwMounts(cacheNames)
@@ -168,41 +172,55 @@ func (t *translator) gwArtifacts(names []string) {
 // passThrough are env.list names docker copies from the docker CLI's env.
 var passThrough = []string{"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_WORKER_LOCATION", "TASK_GROUP_ID", "TASK_ID"}
 
-// envList builds EnvList and returns the "-e" argv pairs (§2.3).
+// envList builds EnvList and returns the "-e" argv pairs (§2.3). The
+// lines are written once into one buffer and sorted as byte strings.
 func (t *translator) envList(g grants) []string {
-	names := sortedKeys(t.p.Env)
-	lines := make([]string, 0, len(names)+len(passThrough)+2)
+	env := t.p.Env
+	size := 0
+	for _, n := range t.envNames {
+		size += len(n) + len(env[n]) + 2
+	}
+	for _, n := range passThrough {
+		size += len(n) + 1
+	}
+	size += len("TASKCLUSTER_PROXY_URL\nTASKCLUSTER_VIDEO_DEVICE\n")
+	buf := make([]byte, 0, size)
+	spans := make([]span, 0, len(t.envNames)+len(passThrough)+2)
 	var args []string
-	for _, n := range names {
-		v := t.p.Env[n]
-		pair := n + "=" + v
-		if strings.Contains(v, "\n") || len(pair) > maxEnvFileLine {
-			args = append(args, "-e", pair)
+	for _, n := range t.envNames {
+		v := env[n]
+		if strings.Contains(v, "\n") || len(n)+1+len(v) > maxEnvFileLine {
+			args = append(args, "-e", n+"="+v)
 			continue
 		}
-		lines = append(lines, pair)
+		start := len(buf)
+		buf = append(append(append(buf, n...), '='), v...)
+		spans = append(spans, span{start, len(buf)})
 	}
-	lines = append(lines, passThrough...)
+	addName := func(n string) {
+		start := len(buf)
+		buf = append(buf, n...)
+		spans = append(spans, span{start, len(buf)})
+	}
+	for _, n := range passThrough {
+		addName(n)
+	}
 	if g.proxy {
-		lines = append(lines, "TASKCLUSTER_PROXY_URL")
+		addName("TASKCLUSTER_PROXY_URL")
 	}
 	if g.video {
-		lines = append(lines, "TASKCLUSTER_VIDEO_DEVICE")
+		addName("TASKCLUSTER_VIDEO_DEVICE")
 	}
-	slices.Sort(lines)
-	size := 0
-	for _, l := range lines {
-		size += len(l) + 1
+	slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(buf[a.start:a.end], buf[b.start:b.end]) })
+	out := make([]byte, 0, len(buf)+len(spans))
+	for _, sp := range spans {
+		out = append(append(out, buf[sp.start:sp.end]...), '\n')
 	}
-	var sb strings.Builder
-	sb.Grow(size)
-	for _, l := range lines {
-		sb.WriteString(l)
-		sb.WriteByte('\n')
-	}
-	t.res.EnvList = sb.String()
+	t.res.EnvList = unsafe.String(unsafe.SliceData(out), len(out)) // out is never written again
 	return args
 }
+
+type span struct{ start, end int }
 
 // gwMounts: caches in sorted name order, then the image file mount (§2.4, §2.5).
 func (t *translator) gwMounts(cacheNames []string) {
