@@ -35,7 +35,7 @@ func (e *Engine) prepareArtifact(ctx context.Context, t *runner.Task, log io.Wri
 		return "", fmt.Errorf("fetch image artifact: %w", err)
 	}
 	defer r.Close()
-	tag := artifactTag(identity)
+	tag := artifactTag(e.opts.ImageRepo, identity)
 	e.pin(tag)
 	for {
 		if _, err := e.cli.ImageInspect(ctx, tag); err == nil {

@@ -28,9 +28,6 @@ const (
 	LabelKind = "dwshim.kind"
 	// LabelCache holds the docker-worker cache name of a cache volume.
 	LabelCache = "dwshim.cache"
-	// LabelImageIdentity holds the artifact identity of a loaded image's
-	// tag (kept in memory; images loaded from tarballs cannot be labelled).
-	LabelImageIdentity = "dwshim.image.identity"
 )
 
 // Values of LabelKind.
@@ -41,15 +38,16 @@ const (
 	kindNetwork    = "network"
 )
 
-// ArtifactRepo is the repository that loaded image artifacts are tagged in.
+// ArtifactRepo is the default repository loaded image artifacts are
+// tagged in (Options.ImageRepo).
 const ArtifactRepo = "dwshim/artifact"
 
 // artifactTag names the image loaded from the artifact with this identity.
 // It depends only on the identity, so two tasks' images never collide even
 // when the tags inside their tarballs do.
-func artifactTag(identity string) string {
+func artifactTag(repo, identity string) string {
 	sum := sha256.Sum256([]byte(identity))
-	return ArtifactRepo + ":" + hex.EncodeToString(sum[:])[:32]
+	return repo + ":" + hex.EncodeToString(sum[:])[:32]
 }
 
 // shortHash is the first 12 hex digits of sha256(s).

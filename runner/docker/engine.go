@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -42,6 +43,7 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 	}
 	s := e.state(t.Key)
 	s.image = image
+	warnHugeEnv(t, log)
 	caches, perTask := taskVolumes(t, e.opts.ExtraLabels)
 	for _, v := range append(caches, perTask...) {
 		if _, err := e.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Labels: v.Labels}); err != nil {
@@ -49,6 +51,22 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 		}
 	}
 	return nil
+}
+
+// maxArgStrlen is Linux's MAX_ARG_STRLEN: the longest single "NAME=value"
+// string execve accepts.
+const maxArgStrlen = 32 * 4096
+
+// warnHugeEnv says in the task log, naming the variable but never printing
+// its value, when one variable is too long for the kernel to start the
+// command with: the container then fails with "argument list too long".
+func warnHugeEnv(t *runner.Task, log io.Writer) {
+	for _, kv := range t.Plan.ContainerEnv(t.Identity) {
+		if len(kv) >= maxArgStrlen {
+			name, _, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(log, "Warning: environment variable %s is %d bytes; Linux limits one variable to %d bytes, so the command will fail to start (argument list too long)\n", name, len(kv), maxArgStrlen-1)
+		}
+	}
 }
 
 // Run creates, attaches to and starts the container, and waits for it.

@@ -67,13 +67,13 @@ func hasLabel(labels map[string]string, kv string) bool {
 	return ok && got == v
 }
 
-// GC removes loaded image artifacts (tags in ArtifactRepo) beyond
+// GC removes loaded image artifacts (tags in Options.ImageRepo) beyond
 // Options.MaxImages, least recently used first, and never one that a
 // container (running or not) or a prepared task uses. Images last used
 // by an earlier process count as older than any used by this one.
 func (e *Engine) GC(ctx context.Context) error {
 	ctx = context.WithoutCancel(ctx)
-	imgs, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", ArtifactRepo)})
+	imgs, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("reference", e.opts.ImageRepo)})
 	if err != nil {
 		return wrap("list images", err)
 	}
@@ -93,7 +93,7 @@ func (e *Engine) GC(ctx context.Context) error {
 	e.mu.Lock()
 	for _, img := range imgs.Items {
 		for _, tag := range img.RepoTags {
-			if !strings.HasPrefix(tag, ArtifactRepo+":") {
+			if !strings.HasPrefix(tag, e.opts.ImageRepo+":") {
 				continue
 			}
 			c := cand{tag: tag, id: img.ID, rank: img.Created}

@@ -78,7 +78,7 @@ func (e *Engine) pull(ctx context.Context, ref, auth string, log io.Writer) erro
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, runner.ErrImageNotFound) || attempt >= p.Attempts || ctx.Err() != nil {
+		if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || attempt >= p.Attempts || ctx.Err() != nil {
 			return err
 		}
 		d := p.delay(attempt)

@@ -42,6 +42,10 @@ type Options struct {
 	// MaxImages bounds how many loaded image artifacts GC keeps.
 	// Default 20; negative: keep none that are unused.
 	MaxImages int
+	// ImageRepo is the repository loaded image artifacts are tagged in,
+	// as <ImageRepo>:<sha256(identity)[:32]>; GC manages only its tags.
+	// Default ArtifactRepo ("dwshim/artifact").
+	ImageRepo string
 	// ExtraLabels are added to every container, volume and network the
 	// engine creates (tests use dwshim.test=<name>).
 	ExtraLabels map[string]string
@@ -115,6 +119,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.MaxImages == 0 {
 		opts.MaxImages = 20
+	}
+	if opts.ImageRepo == "" {
+		opts.ImageRepo = ArtifactRepo
 	}
 	opts.ExtraLabels = maps.Clone(opts.ExtraLabels)
 	clientOpts := []client.Opt{client.FromEnv, client.WithAPIVersionNegotiation()}

@@ -1,0 +1,158 @@
+package docker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+
+	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
+)
+
+func TestPullRetries(t *testing.T) {
+	e := newTestEngine(t)
+	var slept []time.Duration
+	e.opts.Pull = RetryPolicy{Attempts: 3, Base: time.Second, Rand: func() float64 { return 0.5 }}
+	e.opts.Sleep = func(ctx context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+	// Nothing listens on port 1: a transient failure, retried.
+	task := &runner.Task{Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: "127.0.0.1:1/nothing:latest"}}, Key: "pull-retry", WorkerID: testWorker}
+	defer e.Destroy(context.Background(), task)
+	var log bytes.Buffer
+	err := e.Prepare(context.Background(), task, &log)
+	if err == nil || errors.Is(err, runner.ErrImageNotFound) {
+		t.Fatalf("err = %v, want a transient pull error", err)
+	}
+	if fmt.Sprint(slept) != "[1s 2s]" {
+		t.Errorf("slept %v, want [1s 2s]\nlog:\n%s", slept, log.String())
+	}
+	// The registry's "not found" is final.
+	slept = nil
+	task.Plan.Image.Ref = "127.0.0.1:5000/dwshim-test/missing:latest"
+	if err := e.Prepare(context.Background(), task, io.Discard); !errors.Is(err, runner.ErrImageNotFound) || len(slept) != 0 {
+		t.Errorf("missing image: err %v, slept %v", err, slept)
+	}
+}
+
+func TestEngineUnavailable(t *testing.T) {
+	e, err := New(Options{Host: "unix:///nonexistent/docker.sock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	task := &runner.Task{Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: "busybox"}}, Key: "x", WorkerID: "w"}
+	if err := e.Prepare(context.Background(), task, io.Discard); !errors.Is(err, runner.ErrEngineUnavailable) {
+		t.Errorf("Prepare: %v", err)
+	}
+	if err := e.Ping(context.Background()); !errors.Is(err, runner.ErrEngineUnavailable) {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+// TestSweep leaves two workers' tasks behind and sweeps one worker.
+func TestSweep(t *testing.T) {
+	cli := requireDocker(t)
+	e := newTestEngine(t)
+	ctx := context.Background()
+	suffix := fmt.Sprint(os.Getpid())
+	mk := func(worker, key string) *runner.Task {
+		task := &runner.Task{
+			Plan: &plan.Plan{
+				Image:     plan.Image{Kind: plan.ImageNamed, Ref: testimages.RegistryImage},
+				Command:   []string{"true"},
+				Caches:    []plan.Cache{{Name: "sweep-cache-" + suffix, MountPath: "/c"}},
+				Artifacts: []plan.Artifact{{Name: "v", Path: "/v", Kind: plan.ArtifactVolume}},
+			},
+			Key: key + "-" + suffix, WorkerID: worker + "-" + suffix,
+		}
+		t.Cleanup(func() {
+			e.Destroy(ctx, task)
+			e.PurgeCaches(ctx, task)
+		})
+		if err := e.Prepare(ctx, task, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.Run(ctx, task, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		return task
+	}
+	a, b := mk("sweep-a", "sweep-task-a"), mk("sweep-b", "sweep-task-b")
+	if err := e.Sweep(ctx, a.WorkerID); err != nil {
+		t.Fatal(err)
+	}
+	exists := func(what string, err error) bool {
+		if err == nil {
+			return true
+		}
+		if !cerrdefs.IsNotFound(err) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return false
+	}
+	_, err := cli.ContainerInspect(ctx, ContainerName(a.Key), client.ContainerInspectOptions{})
+	if exists("container a", err) {
+		t.Error("worker a's container survived the sweep")
+	}
+	_, err = cli.VolumeInspect(ctx, taskVolumeName(a.Key, "/v"), client.VolumeInspectOptions{})
+	if exists("volume a", err) {
+		t.Error("worker a's task volume survived the sweep")
+	}
+	_, err = cli.VolumeInspect(ctx, CacheVolumeName(a.Plan.Caches[0].Name), client.VolumeInspectOptions{})
+	if !exists("cache", err) {
+		t.Error("the sweep removed a cache volume")
+	}
+	_, err = cli.ContainerInspect(ctx, ContainerName(b.Key), client.ContainerInspectOptions{})
+	if !exists("container b", err) {
+		t.Error("the sweep removed worker b's container")
+	}
+	if err := e.Sweep(ctx, ""); err == nil {
+		t.Error("Sweep with an empty worker id succeeded")
+	}
+}
+
+// TestGC loads three artifact images with a bound of two: the most recently
+// used and the one a prepared task holds are kept.
+func TestGC(t *testing.T) {
+	cli := requireDocker(t)
+	e := newTestEngine(t)
+	e.opts.ImageRepo = fmt.Sprintf("dwshim-test/gc-%d", os.Getpid())
+	e.opts.MaxImages = 2
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	e.opts.Now = func() time.Time { now = now.Add(time.Minute); return now }
+	ctx := context.Background()
+	var tasks []*runner.Task
+	for i := range 3 {
+		f := &countingFetcher{path: artifactFile(t, "none"), id: fmt.Sprintf("%s/%d", t.Name(), i)}
+		task := artifactTask(t, fmt.Sprintf("gc-%d-%d", os.Getpid(), i), f)
+		t.Cleanup(func() { e.Destroy(ctx, task) })
+		if err := e.Prepare(ctx, task, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, task)
+	}
+	// Task 0 stays prepared; tasks 1 and 2 are done, 2 used last.
+	for _, task := range tasks[1:] {
+		if err := e.Destroy(ctx, task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.GC(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false, true} {
+		tag := artifactTag(e.opts.ImageRepo, fmt.Sprintf("%s/%d", t.Name(), i))
+		_, err := cli.ImageInspect(ctx, tag)
+		if got := err == nil; got != want {
+			t.Errorf("image %d present = %v, want %v (err %v)", i, got, want, err)
+		}
+	}
+}
