@@ -1,7 +1,7 @@
 package translate
 
 import (
-	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"path/filepath"
@@ -172,20 +172,13 @@ func (t *translator) gwArtifacts(names []string) {
 // passThrough are env.list names docker copies from the docker CLI's env.
 var passThrough = []string{"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_WORKER_LOCATION", "TASK_GROUP_ID", "TASK_ID"}
 
-// envList builds EnvList and returns the "-e" argv pairs (§2.3). The
-// lines are written once into one buffer and sorted as byte strings.
+// envList builds EnvList and returns the "-e" argv pairs (§2.3). Lines
+// are sorted as the byte strings "NAME=VALUE" (or "NAME" for pass-through
+// names) without building them first; the text is written once.
 func (t *translator) envList(g grants) []string {
 	env := t.p.Env
+	lines := make([]envLine, 0, len(t.envNames)+len(passThrough)+2)
 	size := 0
-	for _, n := range t.envNames {
-		size += len(n) + len(env[n]) + 2
-	}
-	for _, n := range passThrough {
-		size += len(n) + 1
-	}
-	size += len("TASKCLUSTER_PROXY_URL\nTASKCLUSTER_VIDEO_DEVICE\n")
-	buf := make([]byte, 0, size)
-	spans := make([]span, 0, len(t.envNames)+len(passThrough)+2)
 	var args []string
 	for _, n := range t.envNames {
 		v := env[n]
@@ -193,34 +186,74 @@ func (t *translator) envList(g grants) []string {
 			args = append(args, "-e", n+"="+v)
 			continue
 		}
-		start := len(buf)
-		buf = append(append(append(buf, n...), '='), v...)
-		spans = append(spans, span{start, len(buf)})
+		lines = append(lines, envLine{n, v, false})
+		size += len(n) + len(v) + 2
 	}
-	addName := func(n string) {
-		start := len(buf)
-		buf = append(buf, n...)
-		spans = append(spans, span{start, len(buf)})
+	bare := func(n string) {
+		lines = append(lines, envLine{n, "", true})
+		size += len(n) + 1
 	}
 	for _, n := range passThrough {
-		addName(n)
+		bare(n)
 	}
 	if g.proxy {
-		addName("TASKCLUSTER_PROXY_URL")
+		bare("TASKCLUSTER_PROXY_URL")
 	}
 	if g.video {
-		addName("TASKCLUSTER_VIDEO_DEVICE")
+		bare("TASKCLUSTER_VIDEO_DEVICE")
 	}
-	slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(buf[a.start:a.end], buf[b.start:b.end]) })
-	out := make([]byte, 0, len(buf)+len(spans))
-	for _, sp := range spans {
-		out = append(append(out, buf[sp.start:sp.end]...), '\n')
+	slices.SortFunc(lines, compareEnvLines)
+	out := make([]byte, 0, size)
+	for _, l := range lines {
+		out = append(out, l.name...)
+		if !l.bare {
+			out = append(append(out, '='), l.value...)
+		}
+		out = append(out, '\n')
 	}
 	t.res.EnvList = unsafe.String(unsafe.SliceData(out), len(out)) // out is never written again
 	return args
 }
 
-type span struct{ start, end int }
+// envLine is one env.list line: "name=value", or "name" when bare.
+type envLine struct {
+	name, value string
+	bare        bool
+}
+
+// segs returns the line as up to three segments.
+func (l *envLine) segs() ([3]string, int) {
+	if l.bare {
+		return [3]string{l.name}, 1
+	}
+	return [3]string{l.name, "=", l.value}, 3
+}
+
+// compareEnvLines compares two lines as the byte strings they render to.
+func compareEnvLines(a, b envLine) int {
+	as, na := a.segs()
+	bs, nb := b.segs()
+	i, j := 0, 0 // segment indices
+	x, y := as[0], bs[0]
+	for {
+		for x == "" && i+1 < na {
+			i++
+			x = as[i]
+		}
+		for y == "" && j+1 < nb {
+			j++
+			y = bs[j]
+		}
+		if x == "" || y == "" {
+			return cmp.Compare(len(x), len(y))
+		}
+		k := min(len(x), len(y))
+		if c := strings.Compare(x[:k], y[:k]); c != 0 {
+			return c
+		}
+		x, y = x[k:], y[k:]
+	}
+}
 
 // gwMounts: caches in sorted name order, then the image file mount (§2.4, §2.5).
 func (t *translator) gwMounts(cacheNames []string) {

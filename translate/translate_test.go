@@ -188,3 +188,21 @@ func TestIsSlugID(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareEnvLines(t *testing.T) {
+	lines := []envLine{{"A", "x", false}, {"A1", "y", false}, {"A", "", true}, {"A", "", false}, {"A_", "z", false},
+		{"TASK_ID", "", true}, {"TASK_ID", "x", false}, {"B", "=", false}, {"B=", "", true}, {"", "", false}, {"", "", true}}
+	render := func(l envLine) string {
+		if l.bare {
+			return l.name
+		}
+		return l.name + "=" + l.value
+	}
+	for _, a := range lines {
+		for _, b := range lines {
+			if got, want := compareEnvLines(a, b), strings.Compare(render(a), render(b)); got != want {
+				t.Errorf("compare(%q, %q) = %d, want %d", render(a), render(b), got, want)
+			}
+		}
+	}
+}
