@@ -76,6 +76,10 @@ func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun) (proxyURL, hos
 			}
 			r.Out.URL.Scheme, r.Out.URL.Host, r.Out.Host = root.Scheme, root.Host, root.Host
 			r.Out.URL.Path, r.Out.URL.RawPath = root.Path+path, ""
+			// Bound by the task, not the client connection: clients that
+			// half-close after sending (nc, some scripts) would otherwise
+			// cancel their own request.
+			r.Out = r.Out.WithContext(ctx)
 			r.Out.Header.Del("Authorization")
 			c := t.Credentials()
 			creds := &tcclient.Credentials{ClientID: c.ClientID, AccessToken: c.AccessToken,
