@@ -173,7 +173,20 @@ func (r *Reader) openJSON(br io.Reader) error {
 // is itself an object with a "task" object makes the input a task graph,
 // streamed from here on; otherwise the document is read whole.
 func (r *Reader) openObject(start int64) error {
-	if r.dec.More() {
+	if !r.dec.More() {
+		// "{}": an empty task graph (taskgraph writes one for no tasks).
+		if _, err := r.dec.Token(); err != nil {
+			return r.tr.syntaxError(r.file, err, 0, "")
+		}
+		r.tr.hold = false
+		r.shape, r.mode = ShapeGraph, modeDone
+		if _, err := r.dec.Token(); err != io.EOF {
+			line, col := r.tr.pos(r.tr.skipSep(r.dec.InputOffset()))
+			return &SyntaxError{File: r.file, Line: line, Column: col, Msg: "unexpected data after the end of the top-level value"}
+		}
+		return nil
+	}
+	{
 		tok, err := r.dec.Token()
 		if err != nil {
 			return r.tr.syntaxError(r.file, err, 0, "")

@@ -144,6 +144,9 @@ func FuzzTaskfile(f *testing.F) {
 		if yamlName {
 			name = "f.yml"
 		}
+		members(data, func(string, int, json.RawMessage) bool { return true })
+		pointerOffset(data, "/a/0/~1")
+		_, _ = ReplaceMember(data, "task", json.RawMessage(`1`))
 		r, err := Open(name, strings.NewReader(string(data)))
 		if err != nil {
 			return

@@ -64,6 +64,7 @@ const (
 	// (a rendered .taskcluster.yml); see Reader.Envelope.
 	ShapeTasks Shape = "tasks"
 	// ShapeGraph is a taskgraph task graph: key → {"task": {...}, ...}.
+	// A top-level "{}" is an empty graph.
 	ShapeGraph Shape = "graph"
 	// ShapeArray is a JSON array of payloads or task definitions.
 	ShapeArray Shape = "array"

@@ -100,6 +100,10 @@ func TestShapes(t *testing.T) {
 			want: []summary{{Name: "test-1", Key: "aB3xY9zQRkGm1nP2oQ3rSt", Label: "test-1", TaskID: "aB3xY9zQRkGm1nP2oQ3rSt", Kind: TaskDefinition, Format: DockerWorker, Pointer: "/payload", Line: 1, Column: 93}},
 		},
 		{
+			name: "empty graph", file: "g.json", in: " {}\n",
+			format: JSON, shape: ShapeGraph,
+		},
+		{
 			name: "rendered tasks", file: "rendered.json",
 			in:     "{\"rendered_with\": {},\n \"tasks\": [\n  {\"taskId\": \"T1\", \"payload\": {\"image\": \"a\"}},\n  {\"metadata\": {\"name\": \"win\"}, \"payload\": {\"command\": [\"dir\"]}}]}",
 			format: JSON, shape: ShapeTasks,
