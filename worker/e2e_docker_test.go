@@ -2,6 +2,9 @@ package worker
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -287,4 +290,37 @@ func waitForLog(t *testing.T, w *Worker, env *testEnv, taskID, s string) {
 
 func liveLogPath(env *testEnv, rs *runState) string {
 	return fmt.Sprintf("%s/%s-%d/live_backing.log", env.cfg.TasksDir, rs.claim.TaskID, rs.claim.RunID)
+}
+
+func TestE2EChainOfTrust(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.NumberOfTasksToRun = 1
+	w := env.dockerWorker(t)
+	env.addTask(t, "cot", dwPayload("echo x > /out.txt", map[string]any{
+		"features":  map[string]any{"chainOfTrust": true},
+		"artifacts": map[string]any{"public/out.txt": map[string]any{"type": "file", "path": "/out.txt"}}}), nil)
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	st, _ := env.fake.Task("cot")
+	r := st.Runs[0]
+	cert, _ := r.Artifact("public/chain-of-trust.json")
+	sig, _ := r.Artifact("public/chain-of-trust.json.sig")
+	if r.State != "completed" || !ed25519.Verify(env.pub, cert.Data, sig.Data) {
+		t.Fatalf("run %s, certificate %s", r.State, cert.Data)
+	}
+	var c struct {
+		Artifacts map[string]map[string]string `json:"artifacts"`
+		Task      struct {
+			Payload map[string]any `json:"payload"`
+		} `json:"task"`
+	}
+	if err := json.Unmarshal(cert.Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("x\n"))
+	if c.Artifacts["public/out.txt"]["sha256"] != hex.EncodeToString(sum[:]) || c.Task.Payload["image"] != e2eImage {
+		t.Errorf("certificate %s", cert.Data)
+	}
 }
