@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,6 +154,31 @@ func TestGC(t *testing.T) {
 		_, err := cli.ImageInspect(ctx, tag)
 		if got := err == nil; got != want {
 			t.Errorf("image %d present = %v, want %v (err %v)", i, got, want, err)
+		}
+	}
+}
+
+// TestLocalOnlyImage runs a named image that no reachable registry has but
+// the daemon does (dwshim local with images built on the machine).
+func TestLocalOnlyImage(t *testing.T) {
+	cli := requireDocker(t)
+	requireImage(t, cli, testimages.BaseImage)
+	for _, pol := range []PullPolicy{PullAlways, PullIfMissing} {
+		e := newTestEngine(t)
+		e.opts.PullPolicy = pol
+		e.opts.Sleep = func(context.Context, time.Duration) error { t.Error("retried a pull with a local copy"); return nil }
+		task := &runner.Task{Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: testimages.BaseImage}, Command: []string{"echo", "ok"}}, Key: "local-only-" + string(pol), WorkerID: testWorker}
+		t.Cleanup(func() { e.Destroy(context.Background(), task) })
+		var log, out bytes.Buffer
+		if err := e.Prepare(context.Background(), task, &log); err != nil {
+			t.Fatalf("%s: %v", pol, err)
+		}
+		want := map[PullPolicy]string{PullAlways: "using the copy present locally", PullIfMissing: "(present locally)"}[pol]
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("%s: log %q lacks %q", pol, log.String(), want)
+		}
+		if ex, err := e.Run(context.Background(), task, &out); err != nil || ex.Code != 0 || out.String() != "ok\n" {
+			t.Errorf("%s: exit %+v err %v out %q", pol, ex, err, out.String())
 		}
 	}
 }

@@ -17,41 +17,59 @@ import (
 	"github.com/dwshim/dwshim/runner"
 )
 
+// PullPolicy says when a named image is pulled.
+type PullPolicy string
+
+// Pull policies.
+const (
+	// PullAlways pulls a tag for every task (docker-worker issue #8004:
+	// "latest" must mean latest). A reference pinned by digest is pulled
+	// only when absent. The default, for workers.
+	PullAlways PullPolicy = "always"
+	// PullIfMissing uses the local image when there is one, as `docker run`
+	// does (dwshim local: images built on the machine, no registry).
+	PullIfMissing PullPolicy = "missing"
+)
+
 // prepareNamed makes the registry image ref available and returns the
-// reference to create the container from. A tag is pulled for every task
-// (docker-worker issue #8004: "latest" must mean latest); a reference
-// pinned by digest is pulled only when absent.
+// reference to create the container from.
 func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer) (string, error) {
 	ref := t.Plan.Image.Ref
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return "", fmt.Errorf("image %q: %w: %w", ref, runner.ErrImageNotFound, err)
 	}
-	if _, pinned := named.(reference.Digested); pinned {
-		if _, err := e.cli.ImageInspect(ctx, ref); err == nil {
-			fmt.Fprintf(log, "Using image %s (pinned by digest, present locally)\n", ref)
-			return ref, nil
-		}
+	_, ierr := e.cli.ImageInspect(ctx, ref)
+	present := ierr == nil
+	if ierr != nil && client.IsErrConnectionFailed(ierr) {
+		return "", wrap("inspect image", ierr)
+	}
+	_, pinned := named.(reference.Digested)
+	if present && (pinned || e.opts.PullPolicy == PullIfMissing) {
+		fmt.Fprintf(log, "Using image %s (present locally)\n", ref)
+		return ref, nil
 	}
 	auth, err := registryAuth(t, reference.Domain(named))
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintf(log, "Pulling image %s\n", ref)
-	err = e.pull(ctx, ref, auth, log)
+	attempts := e.opts.Pull.Attempts
+	if present {
+		// A local copy to fall back on: do not spend minutes on retries.
+		attempts = 1
+	}
+	err = e.pull(ctx, ref, auth, log, attempts)
 	if err == nil {
 		return ref, nil
 	}
-	if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
+	if !present || errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
 		return "", err
 	}
-	// The registry is unwell but the image is here: better a possibly
-	// stale image, said so in the log, than a failed task.
-	if _, ierr := e.cli.ImageInspect(ctx, ref); ierr == nil {
-		fmt.Fprintf(log, "Warning: could not pull %s (%v); using the copy present locally\n", ref, err)
-		return ref, nil
-	}
-	return "", err
+	// The registry is unreachable or unwell but the image is here: better
+	// a possibly stale image, said so in the task log, than a failed task.
+	fmt.Fprintf(log, "Warning: could not pull %s (%v); using the copy present locally\n", ref, err)
+	return ref, nil
 }
 
 // registryAuth is the X-Registry-Auth value for host ("" for anonymous).
@@ -71,18 +89,18 @@ func registryAuth(t *runner.Task, host string) (string, error) {
 }
 
 // pull pulls ref with the retry policy.
-func (e *Engine) pull(ctx context.Context, ref, auth string, log io.Writer) error {
+func (e *Engine) pull(ctx context.Context, ref, auth string, log io.Writer, attempts int) error {
 	p := e.opts.Pull
 	for attempt := 1; ; attempt++ {
 		err := e.pullOnce(ctx, ref, auth, log)
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || attempt >= p.Attempts || ctx.Err() != nil {
+		if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || attempt >= attempts || ctx.Err() != nil {
 			return err
 		}
 		d := p.delay(attempt)
-		fmt.Fprintf(log, "Pull of %s failed (attempt %d of %d): %v; retrying in %s\n", ref, attempt, p.Attempts, err, d.Round(100_000_000))
+		fmt.Fprintf(log, "Pull of %s failed (attempt %d of %d): %v; retrying in %s\n", ref, attempt, attempts, err, d.Round(100_000_000))
 		e.log.Warn("image pull failed, retrying", "image", ref, "attempt", attempt, "err", err)
 		if serr := e.opts.Sleep(ctx, d); serr != nil {
 			return fmt.Errorf("pull image %q: %w", ref, errors.Join(err, serr))

@@ -33,6 +33,8 @@ type Options struct {
 	// "tcp://…"). Empty: DOCKER_HOST and the other DOCKER_* variables, else
 	// the default socket.
 	Host string
+	// PullPolicy says when named images are pulled. Default PullAlways.
+	PullPolicy PullPolicy
 	// Pull is the retry policy of image pulls.
 	Pull RetryPolicy
 	// Now is the clock (image GC recency). Default time.Now.
@@ -119,6 +121,9 @@ func New(opts Options) (*Engine, error) {
 	}
 	if opts.MaxImages == 0 {
 		opts.MaxImages = 20
+	}
+	if opts.PullPolicy == "" {
+		opts.PullPolicy = PullAlways
 	}
 	if opts.ImageRepo == "" {
 		opts.ImageRepo = ArtifactRepo
