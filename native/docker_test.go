@@ -209,3 +209,37 @@ func TestNativeImageArtifactOnDocker(t *testing.T) {
 		t.Errorf("container %s still exists after the task", name)
 	}
 }
+
+// TestNativeStopsBeforeMaxRunTime: a task that would outlive maxRunTime is
+// stopped by the run script shortly before it, still gets its artifacts
+// copied and its container removed, and fails with docker's 137.
+func TestNativeStopsBeforeMaxRunTime(t *testing.T) {
+	requireDocker(t)
+	taskID := "nativeTimeout" + strconv.Itoa(os.Getpid())
+	name := ContainerName(taskID, 0)
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "--force", "--volumes", name).Run() })
+	p := &plan.Plan{
+		Image:      plan.Image{Kind: plan.ImageNamed, Ref: testImage},
+		Command:    []string{"/bin/sh", "-c", "echo partial > /tmp/progress.txt; sleep 60"},
+		Artifacts:  []plan.Artifact{{Name: "public/progress.txt", Path: "/tmp/progress.txt", Kind: plan.ArtifactFile}},
+		MaxRunTime: plan.Duration(10 * time.Second), // stopped at 9 s
+		Features:   plan.Features{UploadArtifacts: true, LiveLog: true, BackingLog: true},
+		TTY:        true,
+	}
+	pl, _, err := Build(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskDir := t.TempDir()
+	start := time.Now()
+	out, code := runLikeGenericWorker(t, pl, taskDir, map[string]string{"TASK_ID": taskID, "RUN_ID": "0"})
+	if code != 137 || !strings.Contains(out, "maxRunTime is almost up") {
+		t.Fatalf("exit %d after %s, output:\n%s", code, time.Since(start), out)
+	}
+	if b, err := os.ReadFile(filepath.Join(taskDir, pl.Artifacts[0].Path)); err != nil || string(b) != "partial\n" {
+		t.Errorf("artifact after the stop: %q, %v", b, err)
+	}
+	if err := exec.Command("docker", "container", "inspect", name).Run(); err == nil {
+		t.Errorf("container %s still exists after the task", name)
+	}
+}
