@@ -40,7 +40,7 @@ func (t *translator) plan(g grants, cacheNames, artNames []string) *plan.Plan {
 		pl.Artifacts = make([]plan.Artifact, len(artNames))
 		for i, n := range artNames {
 			a := p.Artifacts[n]
-			pl.Artifacts[i] = plan.Artifact{Name: n, Path: a.Path, Kind: plan.ArtifactKind(a.Type), Expires: expiresTime(a.Expires)}
+			pl.Artifacts[i] = plan.Artifact{Name: n, Path: a.Path, Kind: plan.ArtifactKind(a.Type), Expires: t.artExpires[i]}
 		}
 	}
 	pl.Capabilities = plan.Capabilities{
@@ -76,7 +76,7 @@ func (t *translator) plan(g grants, cacheNames, artNames []string) *plan.Plan {
 		LiveLog:          p.Features.LocalLiveLog,
 		BackingLog:       p.Features.BulkLog,
 		LiveLogName:      p.Log,
-		BackingLogName:   BackingLogName(p.Log),
+		BackingLogName:   t.backingLog,
 	}
 	return pl
 }
@@ -123,13 +123,17 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
-// workerVars are the variables docker-worker (and dwshim's runner) set,
-// overriding the payload (plan.Identity.Env).
-var workerVars = map[string]bool{
-	"TASK_ID": true, "RUN_ID": true, "TASK_GROUP_ID": true, "TASKCLUSTER_ROOT_URL": true,
-	"TASKCLUSTER_WORKER_TYPE": true, "TASKCLUSTER_WORKER_POOL": true, "TASKCLUSTER_WORKER_GROUP": true,
-	"TASKCLUSTER_INSTANCE_TYPE": true, "TASKCLUSTER_PUBLIC_IP": true, "TASKCLUSTER_WORKER_LOCATION": true,
-	"TASKCLUSTER_PROXY_URL": true, "TASKCLUSTER_VIDEO_DEVICE": true,
+// isWorkerVar reports whether docker-worker (and dwshim's runner) sets
+// the variable, overriding the payload (plan.Identity.Env).
+func isWorkerVar(n string) bool {
+	switch n {
+	case "TASK_ID", "RUN_ID", "TASK_GROUP_ID", "TASKCLUSTER_ROOT_URL",
+		"TASKCLUSTER_WORKER_TYPE", "TASKCLUSTER_WORKER_POOL", "TASKCLUSTER_WORKER_GROUP",
+		"TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_PUBLIC_IP", "TASKCLUSTER_WORKER_LOCATION",
+		"TASKCLUSTER_PROXY_URL", "TASKCLUSTER_VIDEO_DEVICE":
+		return true
+	}
+	return false
 }
 
 // warn records, in a fixed order, what the targets drop or change.
@@ -161,7 +165,7 @@ func (t *translator) warn(g grants) {
 		t.addWarning("/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
 	for _, n := range t.envNames {
-		if workerVars[n] {
+		if isWorkerVar(n) {
 			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is set by the worker: the dwshim plan uses the worker's value as docker-worker did, but in the d2g target the payload value wins", n))
 		}
 	}
@@ -174,19 +178,14 @@ func (t *translator) warn(g grants) {
 
 // exitStatusWarnings flags values generic-worker's schema rejects (§9.13).
 func (t *translator) exitStatusWarnings(ptr string, codes []int64, minimum int64) {
-	if len(codes) == 0 {
-		return
-	}
-	seen := make(map[int64]bool, len(codes))
 	for i, c := range codes {
 		at := fmt.Sprintf("%s/%d", ptr, i)
 		switch {
 		case c < minimum:
 			t.addWarning(at, fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
-		case seen[c]:
+		case slices.Contains(codes[:i], c):
 			t.addWarning(at, fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
 		}
-		seen[c] = true
 	}
 }
 

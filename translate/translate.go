@@ -74,6 +74,10 @@ type translator struct {
 	cfg      Config
 	res      Result
 	envNames []string // sorted once
+	// backingLog is BackingLogName(p.Log); artExpires are the parsed
+	// expiries of the sorted artifacts (when artifacts are enabled).
+	backingLog string
+	artExpires []time.Time
 }
 
 // granted flags: what the payload asks for and the config allows.
@@ -113,6 +117,13 @@ func (t *translator) run() *Result {
 	cacheNames := sortedKeys(p.Cache)
 	artNames := sortedKeys(p.Artifacts)
 	t.envNames = sortedKeys(p.Env)
+	t.backingLog = BackingLogName(p.Log)
+	if p.Features.Artifacts && len(artNames) > 0 {
+		t.artExpires = make([]time.Time, len(artNames))
+		for i, n := range artNames {
+			t.artExpires[i] = expiresTime(p.Artifacts[n].Expires)
+		}
+	}
 	t.gwArtifacts(artNames)
 	envArgs := t.envList(g)
 	t.gwMounts(cacheNames)
@@ -159,11 +170,7 @@ func (t *translator) gwArtifacts(names []string) {
 			gw.Path = "artifact" + strconv.Itoa(i) + ext
 			t.res.CopyArtifacts = append(t.res.CopyArtifacts, CopyArtifact{Name: name, SrcPath: a.Path, DestPath: gw.Path})
 		}
-		if a.Expires != "" {
-			if ts, err := parseDateTime(a.Expires); err == nil {
-				gw.Expires = TCTime(ts)
-			}
-		}
+		gw.Expires = TCTime(t.artExpires[i])
 		arts[i] = gw
 	}
 	t.res.Payload.Artifacts = arts
@@ -299,7 +306,7 @@ func (t *translator) gwFeatures(g grants) {
 		f.LiveLog, f.BackingLog = t.p.Features.LocalLiveLog, t.p.Features.BulkLog
 	}
 	t.res.Payload.Features = f
-	t.res.Payload.Logs = GWLogs{Live: t.p.Log, Backing: BackingLogName(t.p.Log)}
+	t.res.Payload.Logs = GWLogs{Live: t.p.Log, Backing: t.backingLog}
 }
 
 // BackingLogName derives the backing log name from the live log name:
