@@ -41,8 +41,8 @@ func main() {
 	}
 	defer e.Close()
 	task := &runner.Task{
-		Plan:   &plan.Plan{Image: plan.Image{Kind: plan.ImageTaskArtifact, TaskID: "bench", Path: "public/image.tar.zst"}},
-		Key:    "benchload", WorkerID: "benchload",
+		Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageTaskArtifact, TaskID: "bench", Path: "public/image.tar.zst"}},
+		Key:  "benchload", WorkerID: "benchload",
 		Images: fileFetcher{os.Args[1], id},
 	}
 	start := time.Now()
