@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -126,6 +128,12 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 		logOut = proto.LogWriter()
 	}
 	logger := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	// client-go's retry library logs through the standard logger; route it
+	// to the worker log (and so to worker-runner), never to stdout.
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(stdLogBridge{logger})
+	log.SetFlags(0)
+	defer func() { log.SetOutput(prevOut); log.SetFlags(prevFlags) }()
 	cfg, err := worker.LoadConfig(f.config)
 	if err != nil {
 		logger.Error("cannot use config", "err", err)
@@ -192,4 +200,17 @@ func translateTask(task json.RawMessage, cfg translate.Config, expand func([]str
 		return nil, nil, err
 	}
 	return r.Plan, r.Warnings, nil
+}
+
+// stdLogBridge turns standard-library log lines into one slog record each.
+type stdLogBridge struct{ logger *slog.Logger }
+
+func (b stdLogBridge) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if first, rest, multi := strings.Cut(msg, "\n"); multi {
+		b.logger.Warn(first, "detail", rest)
+	} else {
+		b.logger.Warn(msg)
+	}
+	return len(p), nil
 }
