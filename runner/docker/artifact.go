@@ -14,6 +14,7 @@ import (
 	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
 
+	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 )
 
@@ -23,12 +24,29 @@ type loadCall struct {
 	err  error
 }
 
+// Identifier may be implemented by a runner.ImageFetcher that can name an
+// artifact without opening it (the identity Fetch would return). The
+// engine then skips Fetch altogether when that image is already loaded.
+type Identifier interface {
+	Identity(ctx context.Context, img plan.Image) (string, error)
+}
+
 // prepareArtifact fetches the image artifact of the task and loads it,
 // unless the image of the same identity is already tagged. Concurrent
 // loads of one identity share a single fetch.
 func (e *Engine) prepareArtifact(ctx context.Context, t *runner.Task, log io.Writer) (string, error) {
 	if t.Images == nil {
 		return "", fmt.Errorf("%w: no image fetcher for %s", runner.ErrImageNotFound, t.Plan.Image)
+	}
+	if idf, ok := t.Images.(Identifier); ok {
+		if identity, err := idf.Identity(ctx, t.Plan.Image); err == nil {
+			tag := artifactTag(e.opts.ImageRepo, identity)
+			if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
+				e.pin(tag)
+				fmt.Fprintf(log, "Using cached image %s (%s)\n", tag, identity)
+				return tag, nil
+			}
+		}
 	}
 	r, identity, err := t.Images.Fetch(ctx, t.Plan.Image)
 	if err != nil {
@@ -37,6 +55,16 @@ func (e *Engine) prepareArtifact(ctx context.Context, t *runner.Task, log io.Wri
 	defer r.Close()
 	tag := artifactTag(e.opts.ImageRepo, identity)
 	e.pin(tag)
+	image, err := e.loadShared(ctx, r, identity, tag, log)
+	if err != nil {
+		e.unpin(tag)
+	}
+	return image, err
+}
+
+// loadShared loads r as tag unless it exists, sharing the load with other
+// tasks wanting the same tag at the same time.
+func (e *Engine) loadShared(ctx context.Context, r io.Reader, identity, tag string, log io.Writer) (string, error) {
 	for {
 		if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
 			fmt.Fprintf(log, "Using cached image %s (%s)\n", tag, identity)

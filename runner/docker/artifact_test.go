@@ -91,6 +91,28 @@ func (f *countingFetcher) Fetch(ctx context.Context, img plan.Image) (io.ReadClo
 	return r, f.id, err
 }
 
+// identifyingFetcher also names artifacts without opening them.
+type identifyingFetcher struct{ *countingFetcher }
+
+func (f identifyingFetcher) Identity(context.Context, plan.Image) (string, error) { return f.id, nil }
+
+// TestArtifactIdentifier: a fetcher that can name the artifact is not
+// asked to fetch it again once the image is loaded.
+func TestArtifactIdentifier(t *testing.T) {
+	e := newTestEngine(t)
+	f := identifyingFetcher{&countingFetcher{path: artifactFile(t, "lz4"), id: t.Name()}}
+	for i := range 2 {
+		task := artifactTask(t, fmt.Sprintf("ident-%d", i), f)
+		t.Cleanup(func() { e.Destroy(context.Background(), task) })
+		if err := e.Prepare(context.Background(), task, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.n != 1 {
+		t.Errorf("%d fetches, want 1", f.n)
+	}
+}
+
 func artifactTask(t *testing.T, key string, f runner.ImageFetcher) *runner.Task {
 	return &runner.Task{
 		Plan: &plan.Plan{
