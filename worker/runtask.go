@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -148,18 +149,9 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	if w.cfg.CreateObjectArtifacts {
 		arts.objects = w.opts.Objects
 	}
-	live := ""
-	if w.live != nil {
-		live = token()
-		url := w.live.Add(live, tl)
+	live := w.publishLiveLog(finish, log, tl, arts, def.Expires)
+	if live != "" {
 		defer w.live.Remove(live)
-		exp := def.Expires
-		if d := w.opts.Now().Add(w.cfg.MaxRunTime() + 15*time.Minute); def.Expires.IsZero() || d.Before(exp) {
-			exp = d
-		}
-		if err := arts.Reference(finish, liveLogName, url, "text/plain; charset=utf-8", exp); err != nil {
-			log.Warn("live log artifact", "err", err)
-		}
 	}
 	w.logHeader(tl, c.TaskID)
 	started := w.opts.Now()
@@ -194,6 +186,25 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	rs.resolve(finish, w, out.Resolution)
 }
 
+// publishLiveLog serves tl live and points public/logs/live.log at it,
+// expiring at maxTaskRunTime + 15 minutes (as generic-worker). It returns
+// the token, "" without a live-log server.
+func (w *Worker) publishLiveLog(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, taskExpires time.Time) string {
+	if w.live == nil {
+		return ""
+	}
+	live := token()
+	url := w.live.Add(live, tl)
+	exp := taskExpires
+	if d := w.opts.Now().Add(w.cfg.MaxRunTime() + 15*time.Minute); taskExpires.IsZero() || d.Before(exp) {
+		exp = d
+	}
+	if err := arts.Reference(ctx, liveLogName, url, "text/plain; charset=utf-8", exp); err != nil {
+		log.Warn("live log artifact", "err", err)
+	}
+	return live
+}
+
 const (
 	liveLogName    = "public/logs/live.log"
 	backingLogName = "public/logs/live_backing.log"
@@ -212,10 +223,7 @@ func (w *Worker) logHeader(tl *TaskLog, taskID string) {
 }
 
 // finishLogs closes the log and uploads it (and chain of trust).
-func (w *Worker) finishLogs(ctx context.Context, log interface {
-	Warn(string, ...any)
-	Error(string, ...any)
-}, tl *TaskLog, arts *Artifacts, rs *runState, def TaskDefinition, out Outcome, live bool) {
+func (w *Worker) finishLogs(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, rs *runState, def TaskDefinition, out Outcome, live bool) {
 	if err := tl.Close(); err != nil {
 		log.Error("task log", "err", err)
 	}
