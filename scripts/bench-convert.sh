@@ -49,10 +49,12 @@ for target in d2g native; do
     >"$out" 2>"$cache/stderr-$target.txt" || { echo "convert --target $target failed:"; tail -5 "$cache/stderr-$target.txt"; status=1; }
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$cache/time-$target.txt")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$cache/time-$target.txt")
+  user=$(sed -n 's/.*User time (seconds): //p' "$cache/time-$target.txt")
+  sys=$(sed -n 's/.*System time (seconds): //p' "$cache/time-$target.txt")
   rss_mib=$((rss / 1024))
   verdict=ok
   [ "$rss_mib" -le 100 ] || { verdict="OVER the 100 MiB target"; status=1; }
-  printf 'convert --graph --target %-6s wall %s  peak RSS %d MiB (%s)  output %d MiB  warnings %d\n' \
-    "$target" "$wall" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
+  printf 'convert --graph --target %-6s wall %s  cpu %ss user + %ss sys  peak RSS %d MiB (%s)  output %d MiB  warnings %d\n' \
+    "$target" "$wall" "$user" "$sys" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
 done
 exit $status
