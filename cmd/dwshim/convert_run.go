@@ -248,8 +248,13 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	for _, w := range nw {
 		res.warnings = append(res.warnings, w.String())
 	}
-	res.doc, err = marshalNoEscape(pl)
-	return err
+	if res.doc, err = marshalNoEscape(pl); err != nil {
+		return err
+	}
+	if probs := checkNative(res.doc); len(probs) > 0 {
+		res.doc, res.problems = nil, append(res.problems, probs...)
+	}
+	return nil
 }
 
 func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted) error {
@@ -275,7 +280,15 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	if err := json.Unmarshal(it.Raw, &m); err != nil {
 		return fmt.Errorf("cannot parse task definition: %w", err)
 	}
-	m["payload"] = pl
+	plRaw, err := marshalNoEscape(pl)
+	if err != nil {
+		return err
+	}
+	if probs := checkNative(plRaw); len(probs) > 0 {
+		res.problems = append(res.problems, probs...)
+		return nil
+	}
+	m["payload"] = json.RawMessage(plRaw)
 	if tr.HasScopes {
 		m["scopes"] = tr.Scopes
 	}
