@@ -33,7 +33,7 @@ func benchCorpus(b *testing.B, n, seed int) [][]byte {
 var corpusCache = map[string][][]byte{}
 
 func loadCorpus(b *testing.B, n, seed int) [][]byte {
-	gen := filepath.Join(sharedDir(b), "corpus", "synthetic", "gen", "main.go")
+	gen := filepath.Join(findShared(b, true), "corpus", "synthetic", "gen", "main.go")
 	if _, err := os.Stat(gen); err != nil {
 		b.Fatalf("corpus generator missing: %v", err)
 	}

@@ -71,6 +71,13 @@ func FuzzFastDecodeMatchesSlow(f *testing.F) {
 	f.Add([]byte(`{"image":"u","maxRunTime":1,"env":{"A":"\u00e9\ud83d\ude00\n","A":"x"},"command":["a\\b"],"features":{"bulkLog":false},"features":{"artifacts":false}}`))
 	f.Add([]byte(`{"payload":{"image":{"type":"task-image","taskId":"t","path":"p"},"maxRunTime":2,"cache":{"c":"/c"}},"scopes":["a"],"taskQueueId":"q/w","x":[1,-2.5e3,{"y":null},true,"\u0041"]}`))
 	f.Add([]byte(`{"Payload":{},"payload":{"image":"u","maxRunTime":1}}`))
+	if ins, _ := filepath.Glob(filepath.Join("..", "testdata", "translate", "*", "in.json")); len(ins) > 0 {
+		for _, in := range ins {
+			if b, err := os.ReadFile(in); err == nil {
+				f.Add(b)
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		if fp, ok := decodePayloadFast(raw); ok {
 			sp, err := decodePayloadSlow(raw)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/dwshim/dwshim/plan"
@@ -178,13 +179,22 @@ func (t *translator) warn(g grants) {
 
 // exitStatusWarnings flags values generic-worker's schema rejects (§9.13).
 func (t *translator) exitStatusWarnings(ptr string, codes []int64, minimum int64) {
+	var seen map[int64]bool // only for long lists: short ones are scanned
+	if len(codes) > 16 {
+		seen = make(map[int64]bool, len(codes))
+	}
 	for i, c := range codes {
-		at := fmt.Sprintf("%s/%d", ptr, i)
+		dup := false
+		if seen != nil {
+			dup, seen[c] = seen[c], true
+		} else {
+			dup = slices.Contains(codes[:i], c)
+		}
 		switch {
 		case c < minimum:
-			t.addWarning(at, fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
-		case slices.Contains(codes[:i], c):
-			t.addWarning(at, fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
+			t.addWarning(ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
+		case dup:
+			t.addWarning(ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
 		}
 	}
 }

@@ -10,6 +10,13 @@ import (
 // the first parent holding shared/corpus. Missing: fail under CI, else skip.
 func sharedDir(tb testing.TB) string {
 	tb.Helper()
+	return findShared(tb, os.Getenv("CI") != "")
+}
+
+// findShared locates shared; when it is missing, strict fails the test,
+// otherwise it is skipped.
+func findShared(tb testing.TB, strict bool) string {
+	tb.Helper()
 	if d := os.Getenv("DWSHIM_SHARED"); d != "" {
 		if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
 			return d
@@ -29,8 +36,8 @@ func sharedDir(tb testing.TB) string {
 			dir = parent
 		}
 	}
-	if os.Getenv("CI") != "" {
-		tb.Fatal("shared directory not found: set DWSHIM_SHARED (required under CI)")
+	if strict {
+		tb.Fatal("shared directory not found: set DWSHIM_SHARED (required under CI and for benchmarks)")
 	}
 	tb.Skip("shared directory not found (set DWSHIM_SHARED)")
 	return ""

@@ -206,3 +206,26 @@ func TestCompareEnvLines(t *testing.T) {
 		}
 	}
 }
+
+func TestTaskDefinitionFormat(t *testing.T) {
+	task := `{"workerType":"wt","provisionerId":"p","foo":{"b":1,"a":"<x>"},"scopes":["docker-worker:capability:privileged"],
+		"payload":{"image":"ubuntu","maxRunTime":1,"capabilities":{"privileged":true}}}`
+	r, err := TranslateTask([]byte(task), testConfig(), TaskOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := r.Definition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(def)
+	for _, want := range []string{"{\n  \"foo\": {\n    \"a\": \"\\u003cx\\u003e\",\n    \"b\": 1\n  },\n  \"payload\": {\n    \"command\": [",
+		"\"scopes\": [\n    \"docker-worker:capability:privileged\",\n    \"generic-worker:capability:privileged\",\n    \"generic-worker:os-group:p/wt/docker\"\n  ],\n  \"workerType\": \"wt\"\n}"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("definition lacks %q:\n%s", want, s)
+		}
+	}
+	if r.TaskQueueID != "p/wt" {
+		t.Errorf("task queue id %q", r.TaskQueueID)
+	}
+}
