@@ -64,6 +64,10 @@ func StartProtocol(in io.Reader, out io.Writer, fallback io.Writer, h ProtocolHa
 // Initialized reports whether the welcome/hello handshake has happened.
 func (p *Protocol) Initialized() bool { return p.initialized.Load() }
 
+// WaitForEOF blocks until the runner's side of the pipe is closed and
+// every message read has been handled.
+func (p *Protocol) WaitForEOF() { p.prot.WaitForEOF() }
+
 // WaitUntilInitialized blocks until the handshake is done.
 func (p *Protocol) WaitUntilInitialized() { p.prot.WaitUntilInitialized() }
 
