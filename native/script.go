@@ -69,6 +69,7 @@ func runScript(hostEnv []string) string {
 	}
 	return `set -u
 name="dwshim_${TASK_ID}_${RUN_ID}"
+taskdir=$(pwd -P)
 watchdog=
 cleanup() {
   if [ -n "$watchdog" ]; then kill "$watchdog" 2> /dev/null; fi
@@ -105,8 +106,8 @@ run() {
   pending=1
   while [ "$i" -lt "$total" ]; do
     if [ "$i" -lt "$nv" ]; then
-      mkdir -p "$PWD/${1%%:*}"
-      set -- "$@" --volume "$PWD/$1"
+      mkdir -p "$taskdir/${1%%:*}"
+      set -- "$@" --volume "$taskdir/$1"
     elif [ "$pending" = 1 ] && [ "$1" = "--" ]; then
       set -- "$@" -- "$img"
       pending=0
