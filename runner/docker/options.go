@@ -4,9 +4,10 @@
 // It is the only package that imports the moby SDK. convert.go turns a
 // runner.Task into container, host and network config without I/O; the
 // other files make the SDK calls: images.go (named images, pulled per task
-// with retries), artifact.go (image artifacts streamed, decompressed by
-// content and loaded, tagged by identity), run.go (create, attach, start,
-// wait, kill), gc.go (Sweep and image GC).
+// with retries), artifact.go and decompress.go (image artifacts streamed,
+// decompressed by content and loaded, tagged by identity), engine.go
+// (Prepare, Run with create/attach/start/wait/kill, CopyOut, Destroy),
+// gc.go (Sweep and image GC). docs/runner.md describes the behaviour.
 package docker
 
 import (

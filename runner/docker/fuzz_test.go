@@ -1,0 +1,36 @@
+package docker
+
+import (
+	"bytes"
+	"io"
+	"testing"
+
+	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
+)
+
+// FuzzArtifactStream feeds arbitrary bytes through compression detection,
+// decompression and the manifest scan: errors are fine, panics and hangs
+// are not.
+func FuzzArtifactStream(f *testing.F) {
+	for _, c := range []string{"none", "gzip", "zstd", "lz4"} {
+		var b bytes.Buffer
+		if err := testimages.Build(&b, testimages.Options{Compression: c, BusyboxPath: "/dev/null"}); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b.Bytes())
+	}
+	f.Add([]byte("\x28\xb5\x2f\xfd garbage"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := decompress(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		defer d.Close()
+		pr, pw := io.Pipe()
+		done := make(chan manifestResult, 1)
+		go func() { done <- scanManifest(pr) }()
+		_, err = io.Copy(pw, io.LimitReader(d, 4<<20))
+		pw.CloseWithError(err)
+		<-done
+	})
+}
