@@ -102,3 +102,25 @@ func FuzzFastDecodeMatchesSlow(f *testing.F) {
 		}
 	})
 }
+
+func TestFastStringsMatchEncodingJSON(t *testing.T) {
+	for _, v := range []string{`plain`, `a\"b\\c\/d`, `\b\f\n\r\t`, `\u00e9\u20ac`, `\ud83d\ude00`, `\ud83d`, `\ude00x`, `\ud83dx\ude00`,
+		`\ud83d\u0041`, "\xff\xfe", "é\xc3", `\u0000`, "caf\xc3\xa9\\n", `x\u2028y`} {
+		raw := []byte(`{"image":"u","maxRunTime":1,"env":{"K":"` + v + `"}}`)
+		fp, ok := decodePayloadFast(raw)
+		sp, err := decodePayloadSlow(raw)
+		if !ok || err != nil {
+			t.Errorf("%s: fast ok %v, slow err %v", v, ok, err)
+			continue
+		}
+		if fp.Env["K"] != sp.Env["K"] {
+			t.Errorf("%s: fast %q, slow %q", v, fp.Env["K"], sp.Env["K"])
+		}
+	}
+	for _, bad := range []string{"a\x01b", `\x`, `\u12`, `abc\`} {
+		raw := []byte(`{"image":"u","maxRunTime":1,"env":{"K":"` + bad + `"}}`)
+		if _, ok := decodePayloadFast(raw); ok {
+			t.Errorf("%q: fast path accepted invalid JSON", bad)
+		}
+	}
+}

@@ -176,87 +176,109 @@ func (s *scanner) str() string {
 }
 
 func (s *scanner) escapedString() string {
-	// The decoded text is never longer than the quoted one.
-	n := 0
-	for i := s.pos + 1; i < len(s.data) && s.data[i] != '"'; i++ {
-		if s.data[i] == '\\' {
+	end := -1
+	for i := s.pos + 1; i < len(s.data); i++ {
+		if c := s.data[i]; c == '\\' {
 			i++
+		} else if c == '"' {
+			end = i
+			break
 		}
-		n++
 	}
-	buf := make([]byte, 0, n+4)
-	for i := s.pos + 1; i < len(s.data); {
-		c := s.data[i]
-		switch {
-		case c == '"':
-			s.pos = i + 1
-			if len(buf) == 0 {
+	if end < 0 {
+		s.fail()
+		return ""
+	}
+	buf := make([]byte, 0, end-s.pos) // decoded text is never longer
+	for i := s.pos + 1; i < end; {
+		// Copy the run up to the next escape in one go.
+		j := i
+		ascii := true
+		for j < end && s.data[j] != '\\' {
+			c := s.data[j]
+			if c < 0x20 {
+				s.fail()
 				return ""
 			}
-			return unsafe.String(&buf[0], len(buf)) // buf is never written again
-		case c < 0x20:
+			ascii = ascii && c < utf8.RuneSelf
+			j++
+		}
+		if ascii || utf8.Valid(s.data[i:j]) {
+			buf = append(buf, s.data[i:j]...)
+		} else {
+			buf = appendReplacingInvalid(buf, s.data[i:j])
+		}
+		if j >= end {
+			break
+		}
+		var ok bool
+		if buf, i, ok = s.unescape(buf, j); !ok {
 			s.fail()
 			return ""
-		case c == '\\':
-			if i+1 >= len(s.data) {
-				s.fail()
-				return ""
-			}
-			e := s.data[i+1]
-			i += 2
-			switch e {
-			case '"', '\\', '/':
-				buf = append(buf, e)
-			case 'b':
-				buf = append(buf, '\b')
-			case 'f':
-				buf = append(buf, '\f')
-			case 'n':
-				buf = append(buf, '\n')
-			case 'r':
-				buf = append(buf, '\r')
-			case 't':
-				buf = append(buf, '\t')
-			case 'u':
-				r, ok := s.hex4(i)
-				if !ok {
-					s.fail()
-					return ""
-				}
-				i += 4
-				if r >= 0xD800 && r < 0xDC00 {
-					// A high surrogate needs a low one, else U+FFFD.
-					if i+6 <= len(s.data) && s.data[i] == '\\' && s.data[i+1] == 'u' {
-						if r2, ok := s.hex4(i + 2); ok && r2 >= 0xDC00 && r2 < 0xE000 {
-							buf = utf8.AppendRune(buf, (r-0xD800)<<10+(r2-0xDC00)+0x10000)
-							i += 6
-							continue
-						}
-					}
-					r = utf8.RuneError
-				} else if r >= 0xDC00 && r < 0xE000 {
-					r = utf8.RuneError
-				}
-				buf = utf8.AppendRune(buf, r)
-			default:
-				s.fail()
-				return ""
-			}
-		case c < utf8.RuneSelf:
-			buf = append(buf, c)
-			i++
-		default:
-			r, size := utf8.DecodeRune(s.data[i:])
-			if r == utf8.RuneError && size == 1 {
-				buf = utf8.AppendRune(buf, utf8.RuneError)
-			} else {
-				buf = append(buf, s.data[i:i+size]...)
-			}
-			i += size
 		}
 	}
-	s.fail()
-	return ""
+	s.pos = end + 1
+	if len(buf) == 0 {
+		return ""
+	}
+	return unsafe.String(&buf[0], len(buf)) // buf is never written again
+}
+
+// unescape decodes the escape at data[i] (a backslash) onto buf.
+func (s *scanner) unescape(buf []byte, i int) ([]byte, int, bool) {
+	if i+1 >= len(s.data) {
+		return buf, i, false
+	}
+	e := s.data[i+1]
+	i += 2
+	switch e {
+	case '"', '\\', '/':
+		return append(buf, e), i, true
+	case 'b':
+		return append(buf, '\b'), i, true
+	case 'f':
+		return append(buf, '\f'), i, true
+	case 'n':
+		return append(buf, '\n'), i, true
+	case 'r':
+		return append(buf, '\r'), i, true
+	case 't':
+		return append(buf, '\t'), i, true
+	case 'u':
+		r, ok := s.hex4(i)
+		if !ok {
+			return buf, i, false
+		}
+		i += 4
+		if r >= 0xD800 && r < 0xDC00 {
+			// A high surrogate needs a low one, else U+FFFD.
+			if i+6 <= len(s.data) && s.data[i] == '\\' && s.data[i+1] == 'u' {
+				if r2, ok := s.hex4(i + 2); ok && r2 >= 0xDC00 && r2 < 0xE000 {
+					return utf8.AppendRune(buf, (r-0xD800)<<10+(r2-0xDC00)+0x10000), i + 6, true
+				}
+			}
+			r = utf8.RuneError
+		} else if r >= 0xDC00 && r < 0xE000 {
+			r = utf8.RuneError
+		}
+		return utf8.AppendRune(buf, r), i, true
+	}
+	return buf, i, false
+}
+
+// appendReplacingInvalid appends b with each invalid UTF-8 byte replaced
+// by U+FFFD, as encoding/json decodes strings.
+func appendReplacingInvalid(buf, b []byte) []byte {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if r == utf8.RuneError && size == 1 {
+			buf = utf8.AppendRune(buf, utf8.RuneError)
+		} else {
+			buf = append(buf, b[:size]...)
+		}
+		b = b[size:]
+	}
+	return buf
 }
 
 func (s *scanner) hex4(i int) (rune, bool) {

@@ -238,6 +238,16 @@ func (l *envLine) segs() ([3]string, int) {
 
 // compareEnvLines compares two lines as the byte strings they render to.
 func compareEnvLines(a, b envLine) int {
+	n := min(len(a.name), len(b.name))
+	if c := strings.Compare(a.name[:n], b.name[:n]); c != 0 {
+		return c
+	}
+	return compareEnvTails(a, b)
+}
+
+// compareEnvTails compares lines whose names are equal or one a prefix of
+// the other, segment by segment.
+func compareEnvTails(a, b envLine) int {
 	as, na := a.segs()
 	bs, nb := b.segs()
 	i, j := 0, 0 // segment indices
