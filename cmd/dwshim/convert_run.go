@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"strings"
 
@@ -38,6 +39,9 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	}
 	for _, w := range cfgWarns {
 		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if f, ok := stdin.(*os.File); ok && name == "-" && isTerminal(f) {
+		return usageError{"no input: give a FILE, or pipe the task into dwshim convert"}
 	}
 	r, err := taskfile.OpenFile(name, stdin)
 	if err != nil {
