@@ -145,6 +145,10 @@ func (b *builder) features() {
 
 func (b *builder) caches() {
 	for i, c := range b.p.Caches {
+		if strings.Contains(c.MountPath, ":") {
+			b.warn("/cache/"+escapePointer(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
+			continue
+		}
 		dir := "cache" + strconv.Itoa(i)
 		b.out.Mounts = append(b.out.Mounts, Mount{CacheName: c.Name, Directory: dir})
 		b.vols = append(b.vols, dir+":"+c.MountPath)
@@ -167,6 +171,10 @@ func (b *builder) artifacts() {
 		}
 		switch a.Kind {
 		case plan.ArtifactVolume:
+			if strings.Contains(a.Path, ":") {
+				b.warn("/artifacts/"+escapePointer(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
+				continue
+			}
 			ga.Path, ga.Type = "volume"+strconv.Itoa(i)+ext, "directory"
 			b.vols = append(b.vols, ga.Path+":"+a.Path)
 		default:
@@ -175,4 +183,8 @@ func (b *builder) artifacts() {
 		}
 		b.out.Artifacts = append(b.out.Artifacts, ga)
 	}
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

@@ -29,7 +29,7 @@ func allFeatures() *plan.Plan {
 			{Name: "PATH", Value: "/a\n/b"},
 			{Name: "TASKCLUSTER_PROXY_URL", Value: "http://old"},
 		},
-		Caches:    []plan.Cache{{Name: "level-3-checkouts", MountPath: "/builds/worker/checkouts"}},
+		Caches:    []plan.Cache{{Name: "level-3-checkouts", MountPath: "/builds/worker/checkouts"}, {Name: "odd", MountPath: "/x:ro"}},
 		Artifacts: []plan.Artifact{{Name: "public/build", Path: "/builds/worker/artifacts", Kind: plan.ArtifactVolume}, {Name: "public/x.tar.gz", Path: "/x.tar.gz", Kind: plan.ArtifactFile, Expires: time.Date(2030, 1, 2, 3, 4, 5, 678901000, time.UTC)}},
 		Capabilities: plan.Capabilities{Privileged: true, Ptrace: true, DisableSeccomp: true, GPUs: "all", Devices: []plan.Device{
 			{Kind: plan.DeviceKVM}, {Kind: plan.DeviceHostSharedMemory}, {Kind: plan.DeviceLoopbackAudio}, {Kind: plan.DeviceLoopbackVideo}, {Kind: plan.DeviceHostPath, HostPath: "/dev/nvidia0"},

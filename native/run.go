@@ -29,7 +29,7 @@ func (b *builder) env() {
 		host[n] = true
 	}
 	for _, e := range b.p.Env {
-		ptr := "/env/" + strings.ReplaceAll(strings.ReplaceAll(e.Name, "~", "~0"), "/", "~1")
+		ptr := "/env/" + escapePointer(e.Name)
 		switch {
 		case e.Name == "" || strings.ContainsAny(e.Name, "=\x00"):
 			b.warn(ptr, "a process environment cannot hold this name: the variable is dropped")
