@@ -2,8 +2,8 @@ package translate
 
 import (
 	"strconv"
+	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // scanner is a small validating JSON reader for the hot path (decoding
@@ -189,7 +189,8 @@ func (s *scanner) escapedString() string {
 		s.fail()
 		return ""
 	}
-	buf := make([]byte, 0, end-s.pos) // decoded text is never longer
+	var sb strings.Builder // Grow does not zero memory, unlike make
+	sb.Grow(end - s.pos)   // decoded text is never longer
 	for i := s.pos + 1; i < end; {
 		// Copy the run up to the next escape in one go.
 		j := i
@@ -204,81 +205,81 @@ func (s *scanner) escapedString() string {
 			j++
 		}
 		if ascii || utf8.Valid(s.data[i:j]) {
-			buf = append(buf, s.data[i:j]...)
+			sb.Write(s.data[i:j])
 		} else {
-			buf = appendReplacingInvalid(buf, s.data[i:j])
+			writeReplacingInvalid(&sb, s.data[i:j])
 		}
 		if j >= end {
 			break
 		}
 		var ok bool
-		if buf, i, ok = s.unescape(buf, j); !ok {
+		if i, ok = s.unescape(&sb, j); !ok {
 			s.fail()
 			return ""
 		}
 	}
 	s.pos = end + 1
-	if len(buf) == 0 {
-		return ""
-	}
-	return unsafe.String(&buf[0], len(buf)) // buf is never written again
+	return sb.String()
 }
 
-// unescape decodes the escape at data[i] (a backslash) onto buf.
-func (s *scanner) unescape(buf []byte, i int) ([]byte, int, bool) {
+// unescape decodes the escape at data[i] (a backslash) onto sb and
+// returns the offset after it.
+func (s *scanner) unescape(sb *strings.Builder, i int) (int, bool) {
 	if i+1 >= len(s.data) {
-		return buf, i, false
+		return i, false
 	}
 	e := s.data[i+1]
 	i += 2
 	switch e {
 	case '"', '\\', '/':
-		return append(buf, e), i, true
+		sb.WriteByte(e)
 	case 'b':
-		return append(buf, '\b'), i, true
+		sb.WriteByte('\b')
 	case 'f':
-		return append(buf, '\f'), i, true
+		sb.WriteByte('\f')
 	case 'n':
-		return append(buf, '\n'), i, true
+		sb.WriteByte('\n')
 	case 'r':
-		return append(buf, '\r'), i, true
+		sb.WriteByte('\r')
 	case 't':
-		return append(buf, '\t'), i, true
+		sb.WriteByte('\t')
 	case 'u':
 		r, ok := s.hex4(i)
 		if !ok {
-			return buf, i, false
+			return i, false
 		}
 		i += 4
 		if r >= 0xD800 && r < 0xDC00 {
 			// A high surrogate needs a low one, else U+FFFD.
 			if i+6 <= len(s.data) && s.data[i] == '\\' && s.data[i+1] == 'u' {
 				if r2, ok := s.hex4(i + 2); ok && r2 >= 0xDC00 && r2 < 0xE000 {
-					return utf8.AppendRune(buf, (r-0xD800)<<10+(r2-0xDC00)+0x10000), i + 6, true
+					sb.WriteRune((r-0xD800)<<10 + (r2 - 0xDC00) + 0x10000)
+					return i + 6, true
 				}
 			}
 			r = utf8.RuneError
 		} else if r >= 0xDC00 && r < 0xE000 {
 			r = utf8.RuneError
 		}
-		return utf8.AppendRune(buf, r), i, true
+		sb.WriteRune(r)
+	default:
+		return i, false
 	}
-	return buf, i, false
+	return i, true
 }
 
-// appendReplacingInvalid appends b with each invalid UTF-8 byte replaced
-// by U+FFFD, as encoding/json decodes strings.
-func appendReplacingInvalid(buf, b []byte) []byte {
+// writeReplacingInvalid writes b with each invalid UTF-8 byte replaced by
+// U+FFFD, as encoding/json decodes strings.
+func writeReplacingInvalid(sb *strings.Builder, b []byte) {
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)
 		if r == utf8.RuneError && size == 1 {
-			buf = utf8.AppendRune(buf, utf8.RuneError)
+			sb.WriteRune(utf8.RuneError)
 		} else {
-			buf = append(buf, b[:size]...)
+			sb.Write(b[:size])
 		}
 		b = b[size:]
 	}
-	return buf
 }
 
 func (s *scanner) hex4(i int) (rune, bool) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/dwshim/dwshim/plan"
 )
@@ -210,15 +209,17 @@ func (t *translator) envList(g grants) []string {
 		bare("TASKCLUSTER_VIDEO_DEVICE")
 	}
 	slices.SortFunc(lines, compareEnvLines)
-	out := make([]byte, 0, size)
+	var sb strings.Builder
+	sb.Grow(size)
 	for _, l := range lines {
-		out = append(out, l.name...)
+		sb.WriteString(l.name)
 		if !l.bare {
-			out = append(append(out, '='), l.value...)
+			sb.WriteByte('=')
+			sb.WriteString(l.value)
 		}
-		out = append(out, '\n')
+		sb.WriteByte('\n')
 	}
-	t.res.EnvList = unsafe.String(unsafe.SliceData(out), len(out)) // out is never written again
+	t.res.EnvList = sb.String()
 	return args
 }
 
