@@ -228,7 +228,7 @@ func TestGzip(t *testing.T) {
 
 func TestWalkAndOpenFile(t *testing.T) {
 	dir := t.TempDir()
-	for _, f := range []string{"b.yml", "a.json", "sub/c.jsonl", "notes.txt", ".git/x.json", "d.YAML"} {
+	for _, f := range []string{"b.yml", "a.json", "sub/c.jsonl", "notes.txt", ".git/x.json", "d.YAML", ".taskcluster.yml", ".hidden.json"} {
 		p := filepath.Join(dir, f)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
@@ -254,7 +254,7 @@ func TestWalkAndOpenFile(t *testing.T) {
 		}
 		rd.Close()
 	}
-	if d := cmp.Diff([]string{"a.json", "b.yml", "d.YAML", "sub/c.jsonl"}, rel); d != "" {
+	if d := cmp.Diff([]string{".taskcluster.yml", "a.json", "b.yml", "d.YAML", "sub/c.jsonl"}, rel); d != "" {
 		t.Errorf("Walk (-want +got):\n%s", d)
 	}
 	if _, err := OpenFile(filepath.Join(dir, "missing.json"), nil); err == nil {
