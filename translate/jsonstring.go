@@ -134,4 +134,3 @@ func (s *scanner) hex4(i int) (rune, bool) {
 	}
 	return r, true
 }
-
