@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in busybox-static docker-registry zstd lz4; do
+for p in busybox-static docker-registry zstd lz4 curl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -33,6 +33,12 @@ echo "test-env: image $base ready"
 
 regdir=${DWSHIM_REGISTRY_DIR:-/var/tmp/dwshim-registry}
 if ! curl -sf "http://$reg/v2/" >/dev/null 2>&1; then
+  # Debian's own docker-registry service (started by the package on
+  # systemd hosts) listens on :5000 with htpasswd auth: stop it for ours.
+  if command -v systemctl >/dev/null && systemctl is-active --quiet docker-registry 2>/dev/null; then
+    echo "test-env: stopping the docker-registry system service (it requires auth)"
+    systemctl stop docker-registry
+  fi
   if (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; then
     echo "test-env: something other than a registry listens on $reg" >&2
     exit 1
