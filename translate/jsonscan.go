@@ -156,12 +156,6 @@ func (s *scanner) rawSpan() (start, end int, ok bool) {
 	return 0, 0, false
 }
 
-// rawString is rawSpan's bytes (aliasing the input).
-func (s *scanner) rawString() ([]byte, bool) {
-	a, b, ok := s.rawSpan()
-	return s.data[a:b], ok
-}
-
 // str reads a string value, decoding escapes as encoding/json does.
 func (s *scanner) str() string {
 	if a, b, ok := s.rawSpan(); ok {
