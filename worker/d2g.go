@@ -11,6 +11,7 @@ import (
 
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -50,6 +51,9 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		t.Log.Errorf("docker worker payload detected, but D2G is not enabled on this worker pool (%s).\n"+
 			"Set d2gConfig.enableD2G to true in the worker pool config to run docker-worker payloads.", cfg.TaskQueueID())
 		return Outcome{Resolution: Exception("malformed-payload")}
+	}
+	if probs := validateTask(t.Definition); len(probs) > 0 {
+		return translateFailure(t, &translate.Error{Reason: translate.MalformedPayload, Problems: probs})
 	}
 	p, warnings, err := e.Translate(t.Definition, cfg.D2GConfig, func(scopes []string) ([]string, error) {
 		if t.ExpandScopes == nil || !hasAssume(scopes) {
@@ -154,4 +158,24 @@ func hasAssume(scopes []string) bool {
 		}
 	}
 	return false
+}
+
+// validateTask checks the task definition and its docker-worker payload
+// against dwshim's schemas, returning every problem (pointers into the
+// task definition).
+func validateTask(def json.RawMessage) []translate.Problem {
+	doc, err := schemas.DecodeJSON(def)
+	if err != nil {
+		return []translate.Problem{{Pointer: "", Message: "task definition is not JSON: " + err.Error()}}
+	}
+	var out []translate.Problem
+	for _, p := range schemas.ValidateTaskDefinition(doc) {
+		out = append(out, translate.Problem{Pointer: p.Pointer, Message: p.Message})
+	}
+	if m, ok := doc.(map[string]any); ok {
+		for _, p := range schemas.ValidateDockerWorkerPayload(m["payload"]) {
+			out = append(out, translate.Problem{Pointer: "/payload" + p.Pointer, Message: p.Message})
+		}
+	}
+	return out
 }

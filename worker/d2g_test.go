@@ -12,28 +12,38 @@ import (
 	"github.com/dwshim/dwshim/translate"
 )
 
-// stubTranslate fails payloads with "bad": true and otherwise returns a
-// plan with the payload's maxRunTime (seconds).
+// stubTranslate fails payloads whose env has STUB=bad and otherwise
+// returns a plan with the payload's maxRunTime and proxy feature.
 func stubTranslate(task json.RawMessage, _ translate.Config, _ func([]string) ([]string, error)) (*plan.Plan, []translate.Warning, error) {
 	var def struct {
 		Payload struct {
-			Bad        bool `json:"bad"`
-			MaxRunTime int  `json:"maxRunTime"`
-			Proxy      bool `json:"proxy"`
+			Env        map[string]string `json:"env"`
+			MaxRunTime int               `json:"maxRunTime"`
+			Features   struct {
+				Proxy bool `json:"taskclusterProxy"`
+			} `json:"features"`
 		} `json:"payload"`
 	}
 	if err := json.Unmarshal(task, &def); err != nil {
 		return nil, nil, err
 	}
-	if def.Payload.Bad {
+	if def.Payload.Env["STUB"] == "bad" {
 		return nil, nil, &translate.Error{Reason: translate.MalformedPayload, Problems: []translate.Problem{
-			{Pointer: "/command", Message: "expected an array of strings"},
-			{Pointer: "/maxRunTime", Message: "is required"},
+			{Pointer: "/payload/image", Message: "not a valid image reference"},
+			{Pointer: "/scopes", Message: "missing docker-worker:capability:privileged"},
 		}}
 	}
 	return &plan.Plan{MaxRunTime: plan.Duration(time.Duration(def.Payload.MaxRunTime) * time.Second),
-			Features: plan.Features{TaskclusterProxy: def.Payload.Proxy}},
+			Features: plan.Features{TaskclusterProxy: def.Payload.Features.Proxy}},
 		[]translate.Warning{{Pointer: "/features/dind", Message: "not supported"}}, nil
+}
+
+func validPayload(extra map[string]any) map[string]any {
+	p := map[string]any{"image": "busybox", "command": []string{"true"}, "maxRunTime": 600}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return p
 }
 
 func TestD2GExecutorRejections(t *testing.T) {
@@ -44,10 +54,16 @@ func TestD2GExecutorRejections(t *testing.T) {
 		payload map[string]any
 		log     []string
 	}{
-		"schema":  {map[string]any{"image": "busybox", "bad": true}, []string{"[taskcluster:error] malformed-payload: the task cannot run (2 problem(s)):", "[taskcluster:error]   /command: expected an array of strings", "[taskcluster:error]   /maxRunTime: is required"}},
+		"schema": {map[string]any{"image": "busybox", "command": "x"}, []string{
+			"[taskcluster:error] malformed-payload: the task cannot run (", "[taskcluster:error]   /payload/command: ",
+			"[taskcluster:error]   /payload: required property \"maxRunTime\" is missing"}},
+		"translate": {validPayload(map[string]any{"env": map[string]string{"STUB": "bad"}}), []string{
+			"[taskcluster:error] malformed-payload: the task cannot run (2 problem(s)):",
+			"[taskcluster:error]   /payload/image: not a valid image reference",
+			"[taskcluster:error]   /scopes: missing docker-worker:capability:privileged"}},
 		"native":  {map[string]any{"command": []string{"true"}}, []string{"native generic-worker payloads are not supported"}},
-		"maxrun":  {map[string]any{"image": "busybox", "maxRunTime": 7200}, []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
-		"proxy":   {map[string]any{"image": "busybox", "proxy": true}, []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
+		"maxrun":  {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
+		"proxy":   {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
 		"notjson": {nil, []string{"payload is not a JSON object"}},
 	}
 	for id, c := range cases {

@@ -129,7 +129,7 @@ func TestE2EMixedOutcomes(t *testing.T) {
 		case "intermittent-task":
 			p = dwPayload("exit 7", map[string]any{"onExitStatus": map[string]any{"retry": []int{7}}})
 		default:
-			p = map[string]any{"image": e2eImage, "command": "not an array", "maxRunTime": 60}
+			p = map[string]any{"image": e2eImage, "command": "not an array"} // two problems
 		}
 		env.addTask(t, fmt.Sprintf("e%03d", i), p, nil)
 	}
@@ -159,8 +159,10 @@ func TestE2EMixedOutcomes(t *testing.T) {
 				t.Errorf("%s: log lacks container output:\n%s", id, bl.Data)
 			}
 		case "malformed-payload":
-			if !strings.Contains(string(bl.Data), "[taskcluster:error]   /payload/command") {
-				t.Errorf("%s: log lacks the schema problem:\n%s", id, bl.Data)
+			for _, want := range []string{"[taskcluster:error]   /payload/command: ", `[taskcluster:error]   /payload: required property "maxRunTime" is missing`} {
+				if !strings.Contains(string(bl.Data), want) {
+					t.Errorf("%s: log lacks %q:\n%s", id, want, bl.Data)
+				}
 			}
 		}
 	}
