@@ -104,6 +104,11 @@ func decodePayloadSlow(raw []byte) (*DockerWorkerPayload, error) {
 	if err := decodeStrict(raw, &p); err != nil {
 		return nil, decodeError(raw, err)
 	}
+	// encoding/json matches keys case-insensitively and ignores nulls;
+	// the schema allows neither.
+	if ptr, msg, bad := locate(raw); bad {
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, msg}}}
+	}
 	if probs := p.check(); len(probs) > 0 {
 		return nil, &Error{Reason: MalformedPayload, Problems: probs}
 	}

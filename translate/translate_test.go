@@ -229,3 +229,17 @@ func TestTaskDefinitionFormat(t *testing.T) {
 		t.Errorf("task queue id %q", r.TaskQueueID)
 	}
 }
+
+func TestDecodeRejectsCaseFoldedKeysAndNulls(t *testing.T) {
+	for in, ptr := range map[string]string{
+		`{"image":"u","maxRunTime":1,"Env":{}}`:                    "/Env",
+		`{"image":"u","maxRunTime":1,"features":{"BulkLog":true}}`: "/features/BulkLog",
+		`{"image":"u","maxRunTime":1,"env":null}`:                  "/env",
+	} {
+		_, err := DecodePayload([]byte(in))
+		var te *Error
+		if !errors.As(err, &te) || te.Problems[0].Pointer != ptr {
+			t.Errorf("%s: got %v, want a problem at %s", in, err, ptr)
+		}
+	}
+}
