@@ -116,6 +116,11 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		if ctx.Err() != nil {
 			return ctxExit(ctx), nil
 		}
+		if code := startFailureCode(err); code != 0 {
+			// The task's command cannot run: a result, as with docker run.
+			fmt.Fprintf(out, "dwshim: cannot start the task's command: %v\n", err)
+			return runner.Exit{Code: code}, nil
+		}
 		return runner.Exit{}, wrap("start container", err)
 	}
 	select {
@@ -165,6 +170,26 @@ func (e *Engine) kill(id string, ctx context.Context, wait client.ContainerWaitR
 	c := ctxExit(ctx)
 	ex.TimedOut, ex.Cancelled = c.TimedOut, c.Cancelled
 	return ex, nil
+}
+
+// startFailureCode is the exit code `docker run` gives when the daemon
+// could not start the command (127: not found, 126: not executable), or 0
+// when err is not such a failure.
+func startFailureCode(err error) int {
+	if client.IsErrConnectionFailed(err) {
+		return 0
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, "exec: ") {
+		return 0 // e.g. a missing device: the worker's problem, not the task's
+	}
+	switch {
+	case strings.Contains(msg, "executable file not found"), strings.Contains(msg, "no such file or directory"):
+		return 127
+	case strings.Contains(msg, "permission denied"), strings.Contains(msg, "is a directory"):
+		return 126
+	}
+	return 0
 }
 
 // ctxExit is the Exit of a task whose context ended.

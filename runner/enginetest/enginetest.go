@@ -47,6 +47,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) runner.Engine, fx Fixtures) 
 	s := &suite{new: newEngine, fx: fx}
 	t.Run("NamedImage", s.namedImage)
 	t.Run("ExitCode", s.exitCode)
+	t.Run("CommandNotFound", s.commandNotFound)
 	t.Run("ArtifactImages", s.artifactImages)
 	t.Run("Env", s.env)
 	t.Run("Caches", s.caches)
@@ -143,6 +144,16 @@ func (s *suite) exitCode(t *testing.T) {
 	ex, _ := run(t, e, s.task(t, s.named("sh", "-c", "exit 3")))
 	if ex.Code != 3 || ex.TimedOut || ex.Cancelled {
 		t.Errorf("exit = %+v, want code 3", ex)
+	}
+}
+
+// commandNotFound: a command that cannot start is an exit code (127, as
+// `docker run`), not an engine error.
+func (s *suite) commandNotFound(t *testing.T) {
+	e := s.new(t)
+	ex, out := run(t, e, s.task(t, s.named("no-such-command")))
+	if ex.Code != 127 || !strings.Contains(out, "no-such-command") {
+		t.Errorf("exit %+v, output %q: want 127 and a message naming the command", ex, out)
 	}
 }
 
