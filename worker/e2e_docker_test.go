@@ -58,7 +58,7 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 	t.Helper()
 	label := e2eLabel(t)
 	eng, err := docker.New(docker.Options{ExtraLabels: map[string]string{"dwshim.test": label},
-		Pull: docker.RetryPolicy{Attempts: 1, Base: time.Millisecond}})
+		Pull: docker.RetryPolicy{Attempts: 1, Base: time.Millisecond}, ImageRepo: e2eImageRepo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +73,7 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 		}
 		_ = eng.Close()
 		assertNoLeaks(t, label)
+		untagLoadedImages(t)
 	})
 	rn, err := runner.New(runner.Config{Engine: eng})
 	if err != nil {
@@ -80,6 +81,24 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 	}
 	opts := testOptions(t, &D2GExecutor{Runner: rn, Translate: planForTask})
 	return e.newWorker(t, opts)
+}
+
+// e2eImageRepo is where the engine tags image artifacts these tests load.
+const e2eImageRepo = "dwshim-test/worker-e2e-artifacts"
+
+// untagLoadedImages removes the tags the tests' image artifacts got (by
+// tag, so the image shared with the test image stays).
+func untagLoadedImages(t *testing.T) {
+	out, err := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+e2eImageRepo).Output()
+	if err != nil {
+		t.Errorf("list loaded images: %v", err)
+		return
+	}
+	for _, tag := range strings.Fields(string(out)) {
+		if err := exec.Command("docker", "rmi", tag).Run(); err != nil {
+			t.Errorf("untag %s: %v", tag, err)
+		}
+	}
 }
 
 // assertNoLeaks checks that no container, volume or network with the
@@ -325,4 +344,52 @@ func TestE2EChainOfTrust(t *testing.T) {
 	if c.Artifacts["public/out.txt"]["sha256"] != hex.EncodeToString(sum[:]) || c.Task.Payload["image"] != e2eImage {
 		t.Errorf("certificate %s", cert.Data)
 	}
+}
+
+// TestE2EImageArtifacts runs task-image and indexed-image tasks whose
+// image is a `docker save` tarball uploaded as an artifact: fetched from
+// the queue with the task credentials, loaded once, then reused.
+func TestE2EImageArtifacts(t *testing.T) {
+	requireDocker(t)
+	tarball, err := exec.Command("docker", "save", e2eImage).Output()
+	if err != nil {
+		t.Fatalf("docker save: %v", err)
+	}
+	env := newTestEnv(t, tcfake.Options{})
+	if err := env.fake.UploadArtifact("IMGTASK", "public/image.tar", tarball); err != nil {
+		t.Fatal(err)
+	}
+	env.fake.InsertIndex("project.dwshim.images.busybox", "IMGTASK")
+	env.cfg.NumberOfTasksToRun = 3
+	w := env.dockerWorker(t)
+	taskImage := map[string]any{"type": "task-image", "taskId": "IMGTASK", "path": "public/image.tar"}
+	deps := map[string]any{"dependencies": []string{"IMGTASK"}}
+	env.addTask(t, "ti1", dwPayload("echo from task image", map[string]any{"image": taskImage}), deps)
+	env.addTask(t, "ti2", dwPayload("echo again", map[string]any{"image": taskImage}), deps)
+	env.addTask(t, "ix", dwPayload("echo from indexed image", map[string]any{"image": map[string]any{
+		"type": "indexed-image", "namespace": "project.dwshim.images.busybox", "path": "public/image.tar"}}), nil)
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	cached := 0
+	for id, want := range map[string]string{"ti1": "from task image", "ti2": "again", "ix": "from indexed image"} {
+		st, _ := env.fake.Task(id)
+		bl, _ := st.Runs[0].Artifact(backingLogName)
+		if st.Runs[0].State != "completed" || !strings.Contains(string(bl.Data), want) {
+			t.Errorf("%s: %s/%s\n%s", id, st.Runs[0].State, st.Runs[0].ReasonResolved, bl.Data)
+		}
+		if strings.Contains(string(bl.Data), "Using cached image") {
+			cached++
+		}
+	}
+	if cached == 0 {
+		t.Error("the image artifact was loaded for every task; want it reused")
+	}
+	downloads := 0
+	for _, c := range env.fake.Calls() {
+		if c.Route == "queue.getLatestArtifact" && c.TaskID == "IMGTASK" {
+			downloads++
+		}
+	}
+	t.Logf("image artifact downloaded %d times for 3 tasks", downloads)
 }

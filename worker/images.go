@@ -60,23 +60,41 @@ func (q *queueImages) get(ctx context.Context, service, route string) (*http.Res
 	return resp, nil
 }
 
+// resolve returns the task that holds the image artifact: the payload's
+// for task-image, the index's for indexed-image.
+func (q *queueImages) resolve(ctx context.Context, img plan.Image) (string, error) {
+	if img.Kind != plan.ImageIndexed {
+		return img.TaskID, nil
+	}
+	resp, err := q.get(ctx, "index", "/task/"+url.PathEscape(img.Namespace))
+	if err != nil {
+		return "", fmt.Errorf("find indexed image %s: %w", img, err)
+	}
+	defer resp.Body.Close()
+	var found struct {
+		TaskID string `json:"taskId"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&found); err != nil || found.TaskID == "" {
+		return "", fmt.Errorf("find indexed image %s: bad index response: %v", img, err)
+	}
+	return found.TaskID, nil
+}
+
+// Identity names the artifact without downloading it, so the engine can
+// reuse an image it already loaded (runner/docker.Identifier).
+func (q *queueImages) Identity(ctx context.Context, img plan.Image) (string, error) {
+	taskID, err := q.resolve(ctx, img)
+	if err != nil {
+		return "", err
+	}
+	return "task/" + taskID + "/" + img.Path, nil
+}
+
 // Fetch implements runner.ImageFetcher.
 func (q *queueImages) Fetch(ctx context.Context, img plan.Image) (io.ReadCloser, string, error) {
-	taskID := img.TaskID
-	if img.Kind == plan.ImageIndexed {
-		resp, err := q.get(ctx, "index", "/task/"+url.PathEscape(img.Namespace))
-		if err != nil {
-			return nil, "", fmt.Errorf("find indexed image %s: %w", img, err)
-		}
-		var found struct {
-			TaskID string `json:"taskId"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&found)
-		resp.Body.Close()
-		if err != nil || found.TaskID == "" {
-			return nil, "", fmt.Errorf("find indexed image %s: bad index response: %v", img, err)
-		}
-		taskID = found.TaskID
+	taskID, err := q.resolve(ctx, img)
+	if err != nil {
+		return nil, "", err
 	}
 	resp, err := q.get(ctx, "queue", "/task/"+url.PathEscape(taskID)+"/artifacts/"+url.PathEscape(img.Path))
 	if err != nil {
