@@ -45,8 +45,12 @@ printf 'input: %s (%s MiB, %s tasks)\n' "$graph" "$(($(stat -c %s "$graph") >> 2
 status=0
 for target in d2g native; do
   out=$cache/out-$target.json
+  # Exit 1 is expected: the generator's image taskIds are not slugids, which
+  # generic-worker's schema rejects; those tasks are reported, not written.
+  code=0
   /usr/bin/time -v -o "$cache/time-$target.txt" bin/dwshim convert --graph --target "$target" "$graph" \
-    >"$out" 2>"$cache/stderr-$target.txt" || { echo "convert --target $target failed:"; tail -5 "$cache/stderr-$target.txt"; status=1; }
+    >"$out" 2>"$cache/stderr-$target.txt" || code=$?
+  if [ "$code" -gt 1 ]; then echo "convert --target $target failed ($code):"; tail -5 "$cache/stderr-$target.txt"; status=1; fi
   wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$cache/time-$target.txt")
   rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$cache/time-$target.txt")
   user=$(sed -n 's/.*User time (seconds): //p' "$cache/time-$target.txt")
@@ -54,7 +58,8 @@ for target in d2g native; do
   rss_mib=$((rss / 1024))
   verdict=ok
   [ "$rss_mib" -le 100 ] || { verdict="OVER the 100 MiB target"; status=1; }
-  printf 'convert --graph --target %-6s wall %s  cpu %ss user + %ss sys  peak RSS %d MiB (%s)  output %d MiB  warnings %d\n' \
-    "$target" "$wall" "$user" "$sys" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
+  printf 'convert --graph --target %-6s wall %s  cpu %ss user + %ss sys  peak RSS %d MiB (%s)  output %d MiB  problems %d  warnings %d\n' \
+    "$target" "$wall" "$user" "$sys" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" \
+    "$(grep -vc '^warning: ' "$cache/stderr-$target.txt" || true)" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
 done
 exit $status

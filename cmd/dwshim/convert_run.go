@@ -242,20 +242,22 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
 	if !c.native {
-		res.doc, err = json.Marshal(tr.Payload)
-		return err
+		if res.doc, err = json.Marshal(tr.Payload); err != nil {
+			return err
+		}
+	} else {
+		pl, nw, err := native.Build(tr.Plan)
+		if err != nil {
+			return err
+		}
+		for _, w := range nw {
+			res.warnings = append(res.warnings, w.String())
+		}
+		if res.doc, err = marshalNoEscape(pl); err != nil {
+			return err
+		}
 	}
-	pl, nw, err := native.Build(tr.Plan)
-	if err != nil {
-		return err
-	}
-	for _, w := range nw {
-		res.warnings = append(res.warnings, w.String())
-	}
-	if res.doc, err = marshalNoEscape(pl); err != nil {
-		return err
-	}
-	if probs := checkNative(res.doc); len(probs) > 0 {
+	if probs := checkOutput("", res.doc); len(probs) > 0 {
 		res.doc, res.problems = nil, append(res.problems, probs...)
 	}
 	return nil
@@ -268,6 +270,14 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
 	if !c.native {
+		pl, err := json.Marshal(tr.Payload)
+		if err != nil {
+			return err
+		}
+		if probs := checkOutput("/payload", pl); len(probs) > 0 {
+			res.problems = append(res.problems, probs...)
+			return nil
+		}
 		res.doc, err = tr.Definition()
 		return err
 	}
@@ -288,7 +298,7 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 	if err != nil {
 		return err
 	}
-	if probs := checkNative(plRaw); len(probs) > 0 {
+	if probs := checkOutput("/payload", plRaw); len(probs) > 0 {
 		res.problems = append(res.problems, probs...)
 		return nil
 	}

@@ -194,6 +194,10 @@ func TestConvertErrorsAndExitCodes(t *testing.T) {
 		{"schema", `{"image": "a", "maxRunTime": 1, "env": {"A": 1}}`, []string{"convert"}, 1, "/env/A: "},
 		{"task problem pointer", `{"payload": {"image": "a", "maxRunTime": 0}}`, []string{"convert", "-t"}, 1, "/payload/maxRunTime: "},
 		{"not a task", `{"foo": 1}`, []string{"convert"}, 1, "not a docker-worker payload"},
+		{"output rejected (d2g)", `{"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}`, []string{"convert"}, 1,
+			"/: generic-worker would reject the converted payload: /mounts/0/content"},
+		{"output rejected (native)", `{"payload": {"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}}`, []string{"convert", "--target", "native"}, 1,
+			"/payload: generic-worker would reject the converted payload: /mounts/0/content"},
 		{"missing file", "", []string{"convert", "/nonexistent/task.json"}, 1, "open task file"},
 		{"native generic-worker payload", `{"command": [["ls"]], "maxRunTime": 1}`, []string{"convert"}, 0, "warning: not a docker-worker payload (no \"image\"): left unchanged"},
 	}
