@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcauth"
+
+	"github.com/dwshim/dwshim/lint"
+)
+
+func init() { subcommands = append(subcommands, newLintCmd) }
+
+type lintOptions struct {
+	format  string
+	config  string
+	strict  bool
+	rootURL string
+}
+
+func newLintCmd() *cobra.Command {
+	var o lintOptions
+	cmd := &cobra.Command{
+		Use:   "lint [flags] PATH...|-",
+		Short: "Check docker-worker tasks, task graphs and payloads before they run",
+		Long: `Lint docker-worker tasks: bare payloads, task definitions, taskgraph task
+graphs (taskgraph full -J, decision task artifacts), JSON lines, YAML,
+rendered {tasks: [...]} files, or directories of them ("-" reads stdin).
+Generic-worker tasks are skipped. Exit status: 0 no errors, 1 errors (with
+--strict, warnings too), 2 usage error or unreadable input. Rules:
+docs/lint.md.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLint(cmd.Context(), o, args, cmd.InOrStdin(), cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "text", "output format: "+strings.Join(lint.Formats, "|"))
+	f.StringVar(&o.config, "config", "", "generic-worker config JSON of the target pool (d2gConfig, maxTaskRunTime); default: the offline d2g config")
+	f.BoolVar(&o.strict, "strict", false, "warnings fail the run too")
+	f.StringVar(&o.rootURL, "root-url", "", "Taskcluster root URL whose auth service expands assume: scopes")
+	return cmd
+}
+
+func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader, stdout io.Writer) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !slices.Contains(lint.Formats, o.format) {
+		return usageError{fmt.Sprintf("unknown --format %q: expected one of %s", o.format, strings.Join(lint.Formats, ", "))}
+	}
+	opts := lint.DefaultOptions()
+	if o.config != "" {
+		b, err := os.ReadFile(o.config)
+		if err != nil {
+			return withCode(2, fmt.Errorf("read --config: %w", err))
+		}
+		if opts, err = lint.ParseWorkerConfig(b); err != nil {
+			return withCode(2, fmt.Errorf("--config %s: %w", o.config, err))
+		}
+	}
+	if o.rootURL != "" {
+		opts.Expander = authExpander{tcauth.New(nil, o.rootURL)}
+	}
+	w, err := lint.NewWriter(o.format, stdout)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	sum, runErr := lint.New(opts).Run(ctx, paths, stdin, w)
+	if err := w.Finish(sum); err != nil && runErr == nil {
+		runErr = fmt.Errorf("write output: %w", err)
+	}
+	if runErr != nil {
+		// Unreadable or malformed input (a *taskfile.SyntaxError names
+		// file:line:column).
+		return withCode(2, runErr)
+	}
+	if sum.Errors > 0 || (o.strict && sum.Warnings > 0) {
+		return withCode(1, nil)
+	}
+	return nil
+}
+
+// authExpander expands scopes with the auth service (auth.expandScopes).
+type authExpander struct{ auth *tcauth.Auth }
+
+func (a authExpander) ExpandScopes(ctx context.Context, scopes []string) ([]string, error) {
+	res, err := a.auth.ExpandScopes(&tcauth.SetOfScopes{Scopes: scopes})
+	if err != nil {
+		return nil, fmt.Errorf("auth.expandScopes: %w", err)
+	}
+	return res.Scopes, nil
+}

@@ -1,0 +1,39 @@
+package lint
+
+// Rule ids.
+const (
+	RuleSchema              = "schema"
+	RuleRemovedField        = "removed-field"
+	RuleConfigDisallowed    = "config-disallowed"
+	RuleMissingScopes       = "missing-scopes"
+	RuleScopesUnverifiable  = "scopes-unverifiable"
+	RuleTaskImageDependency = "task-image-dependency"
+	RuleOnExitStatus        = "on-exit-status"
+	RuleMaxRunTime          = "max-run-time"
+	RuleImageReference      = "image-reference"
+	RuleUnresolvedReference = "unresolved-reference"
+	RuleTaskDefinition      = "task-definition"
+)
+
+// Rule describes one check.
+type Rule struct {
+	ID       string   `json:"id"`
+	Severity Severity `json:"severity"`
+	// Description says what the rule catches.
+	Description string `json:"description"`
+}
+
+// Rules lists every rule, in the order the docs present them.
+var Rules = []Rule{
+	{RuleSchema, Error, "The payload does not validate against the docker-worker v1 payload schema."},
+	{RuleRemovedField, Error, "The payload uses a field docker-worker or d2g removed (features.dind, features.dockerSave, encryptedEnv, capabilities.containerEngine, relengAPIProxy…)."},
+	{RuleConfigDisallowed, Error, "The payload asks for a capability or feature the worker pool's d2gConfig disallows: the worker would drop it silently."},
+	{RuleMissingScopes, Error, "The task's scopes do not satisfy what its capabilities, features and caches require."},
+	{RuleScopesUnverifiable, Warning, "Whether the task's scopes suffice depends on assume: roles that could not be expanded."},
+	{RuleTaskImageDependency, Error, "A task-image image's taskId is not a slugid or not among the task's dependencies (d2g requires both)."},
+	{RuleOnExitStatus, Error, "onExitStatus holds values generic-worker rejects (retry: unique integers >= 1; purgeCaches: unique integers >= 0)."},
+	{RuleMaxRunTime, Error, "maxRunTime exceeds the worker pool's maxTaskRunTime."},
+	{RuleImageReference, Error, "The image name is not a valid docker image reference."},
+	{RuleUnresolvedReference, Error, "A taskgraph task-reference or artifact-reference stands where a value other than a string is required, or is malformed."},
+	{RuleTaskDefinition, Error, "The task definition itself is malformed (payload not an object, scopes or dependencies not arrays of strings)."},
+}

@@ -1,0 +1,86 @@
+package lint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/dwshim/dwshim/taskfile"
+)
+
+// Sink receives problems as they are found.
+type Sink interface {
+	Problem(p Problem) error
+}
+
+// Run lints every input in paths: files, directories (their *.json,
+// *.jsonl, *.yml and *.yaml files, recursively) or "-" for stdin. Tasks are
+// read and checked one at a time; each problem goes to sink. It stops at
+// the first unreadable or malformed input and returns its error (a
+// *taskfile.SyntaxError names the line and column), with the summary so far.
+func (l *Linter) Run(ctx context.Context, paths []string, stdin io.Reader, sink Sink) (Summary, error) {
+	var sum Summary
+	for _, p := range paths {
+		files := []string{p}
+		if p != "-" {
+			st, err := os.Stat(p)
+			if err != nil {
+				return sum, fmt.Errorf("lint %s: %w", p, err)
+			}
+			if st.IsDir() {
+				if files, err = taskfile.Walk(p); err != nil {
+					return sum, fmt.Errorf("lint %s: %w", p, err)
+				}
+			}
+		}
+		for _, f := range files {
+			if err := l.runFile(ctx, f, stdin, sink, &sum); err != nil {
+				return sum, err
+			}
+		}
+	}
+	return sum, nil
+}
+
+func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink Sink, sum *Summary) error {
+	r, err := taskfile.OpenFile(name, stdin)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sum.Files++
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		it, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		sum.Tasks++
+		probs, skipped := l.Lint(ctx, it)
+		if skipped {
+			sum.Skipped++
+			continue
+		}
+		if len(probs) > 0 {
+			sum.TasksWithProblems++
+		}
+		for _, p := range probs {
+			sum.Problems++
+			if p.Severity == Error {
+				sum.Errors++
+			} else {
+				sum.Warnings++
+			}
+			if err := sink.Problem(p); err != nil {
+				return fmt.Errorf("write problem: %w", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,119 @@
+package lint
+
+// SARIF 2.1.0, the subset code-scanning tools read.
+
+type sarifLog struct {
+	Schema  string     `json:"$schema"`
+	Version string     `json:"version"`
+	Runs    []sarifRun `json:"runs"`
+}
+
+type sarifRun struct {
+	Tool    sarifTool     `json:"tool"`
+	Results []sarifResult `json:"results"`
+}
+
+type sarifTool struct {
+	Driver sarifDriver `json:"driver"`
+}
+
+type sarifDriver struct {
+	Name           string      `json:"name"`
+	InformationURI string      `json:"informationUri"`
+	Rules          []sarifRule `json:"rules"`
+}
+
+type sarifText struct {
+	Text string `json:"text"`
+}
+
+type sarifRule struct {
+	ID                   string       `json:"id"`
+	ShortDescription     sarifText    `json:"shortDescription"`
+	FullDescription      sarifText    `json:"fullDescription"`
+	DefaultConfiguration sarifDefault `json:"defaultConfiguration"`
+}
+
+type sarifDefault struct {
+	Level string `json:"level"`
+}
+
+type sarifResult struct {
+	RuleID    string          `json:"ruleId"`
+	RuleIndex int             `json:"ruleIndex"`
+	Level     string          `json:"level"`
+	Message   sarifText       `json:"message"`
+	Locations []sarifLocation `json:"locations"`
+}
+
+type sarifLocation struct {
+	PhysicalLocation sarifPhysical  `json:"physicalLocation"`
+	LogicalLocations []sarifLogical `json:"logicalLocations"`
+}
+
+type sarifPhysical struct {
+	ArtifactLocation sarifArtifact `json:"artifactLocation"`
+	Region           *sarifRegion  `json:"region,omitempty"`
+}
+
+type sarifArtifact struct {
+	URI string `json:"uri"`
+}
+
+type sarifRegion struct {
+	StartLine   int `json:"startLine"`
+	StartColumn int `json:"startColumn,omitempty"`
+}
+
+type sarifLogical struct {
+	Name               string `json:"name"`
+	FullyQualifiedName string `json:"fullyQualifiedName"`
+	Kind               string `json:"kind"`
+}
+
+func sarifLevel(s Severity) string {
+	if s == Warning {
+		return "warning"
+	}
+	return "error"
+}
+
+func renderSARIF(probs []Problem, _ Summary) any {
+	run := sarifRun{
+		Tool: sarifTool{Driver: sarifDriver{
+			Name:           "dwshim lint",
+			InformationURI: "https://github.com/dwshim/dwshim/blob/main/docs/lint.md",
+		}},
+		Results: []sarifResult{},
+	}
+	index := map[string]int{}
+	for i, r := range Rules {
+		index[r.ID] = i
+		run.Tool.Driver.Rules = append(run.Tool.Driver.Rules, sarifRule{
+			ID: r.ID, ShortDescription: sarifText{r.ID}, FullDescription: sarifText{r.Description},
+			DefaultConfiguration: sarifDefault{sarifLevel(r.Severity)},
+		})
+	}
+	for _, p := range probs {
+		loc := sarifLocation{
+			PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: p.File}},
+			LogicalLocations: []sarifLogical{{
+				Name:               p.Task + " " + displayPointer(p.Pointer),
+				FullyQualifiedName: p.Task + "#" + p.Pointer,
+				Kind:               "object",
+			}},
+		}
+		if p.Line > 0 {
+			loc.PhysicalLocation.Region = &sarifRegion{StartLine: p.Line, StartColumn: p.Column}
+		}
+		run.Results = append(run.Results, sarifResult{
+			RuleID: p.Rule, RuleIndex: index[p.Rule], Level: sarifLevel(p.Severity),
+			Message: sarifText{p.Message}, Locations: []sarifLocation{loc},
+		})
+	}
+	return sarifLog{
+		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
+		Version: "2.1.0",
+		Runs:    []sarifRun{run},
+	}
+}
