@@ -185,3 +185,16 @@ func (q *TCQueue) ExpandScopes(ctx context.Context, creds Credentials, scopes []
 	}
 	return resp.Scopes, nil
 }
+
+// ShouldWorkerTerminate calls workerManager.shouldWorkerTerminate (v96+;
+// not in the v44 client, so by route).
+func (q *TCQueue) ShouldWorkerTerminate(ctx context.Context, creds Credentials, workerPoolID, workerGroup, workerID string) (bool, error) {
+	var resp struct {
+		Terminate bool `json:"terminate"`
+	}
+	route := "/workers/" + url.PathEscape(workerPoolID) + "/" + url.PathEscape(workerGroup) + "/" + url.PathEscape(workerID) + "/should-terminate"
+	if err := q.call(ctx, creds, "worker-manager", "GET", route, nil, &resp); err != nil {
+		return false, err
+	}
+	return resp.Terminate, nil
+}

@@ -20,9 +20,12 @@ type Options struct {
 	Objects ObjectService // required when createObjectArtifacts
 	// Auth expands assume: scopes of d2g tasks; nil: scopes are used as
 	// given.
-	Auth     ScopeExpander
-	Executor Executor
-	Logger   *slog.Logger
+	Auth ScopeExpander
+	// WorkerManager, when set, is asked before an idle exit (as
+	// generic-worker since v96); nil: exit when idle.
+	WorkerManager TerminationAdvisor
+	Executor      Executor
+	Logger        *slog.Logger
 	// Protocol, when running under worker-runner, receives error reports.
 	Protocol *Protocol
 	// Now is the clock (default time.Now).
@@ -302,8 +305,11 @@ func (w *Worker) claimLoop(ctx context.Context, wg *sync.WaitGroup) ExitCode {
 			continue
 		}
 		if idle > 0 && running == 0 && w.opts.Now().Sub(lastActive) >= idle {
-			w.logger.Info("worker idle; exiting", "idleFor", w.opts.Now().Sub(lastActive).String())
-			return ExitIdleTimeout
+			if w.shouldTerminate(ctx) {
+				w.logger.Info("worker idle; exiting", "idleFor", w.opts.Now().Sub(lastActive).String())
+				return ExitIdleTimeout
+			}
+			lastActive = w.opts.Now()
 		}
 		timer := time.NewTimer(w.opts.ClaimInterval)
 		select {
@@ -343,4 +349,26 @@ func (w *Worker) start(c Claim, wg *sync.WaitGroup) {
 		}()
 		w.runTask(ctx, rs)
 	}()
+}
+
+// TerminationAdvisor is workerManager.shouldWorkerTerminate.
+type TerminationAdvisor interface {
+	ShouldWorkerTerminate(ctx context.Context, creds Credentials, workerPoolID, workerGroup, workerID string) (bool, error)
+}
+
+// shouldTerminate asks worker-manager whether an idle worker should exit;
+// without an answer it exits, as generic-worker did before v96.
+func (w *Worker) shouldTerminate(ctx context.Context) bool {
+	if w.opts.WorkerManager == nil {
+		return true
+	}
+	term, err := w.opts.WorkerManager.ShouldWorkerTerminate(ctx, w.credentials(), w.cfg.TaskQueueID(), w.cfg.WorkerGroup, w.cfg.WorkerID)
+	if err != nil {
+		w.logger.Warn("could not ask worker-manager whether to terminate; exiting", "err", err)
+		return true
+	}
+	if !term {
+		w.logger.Info("worker idle, but worker-manager says to keep running")
+	}
+	return term
 }

@@ -207,6 +207,31 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
+func TestIdleAsksWorkerManager(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.IdleTimeoutSecs = 1
+	opts := testOptions(t, newFakeExec())
+	opts.WorkerManager = opts.Queue.(*TCQueue)
+	w := env.newWorker(t, opts)
+	env.fake.SetShouldTerminate(false)
+	wait := runWorker(context.Background(), w)
+	// Keep running while worker-manager says so; exit once it agrees.
+	deadline := time.Now().Add(30 * time.Second)
+	for asked := 0; asked < 2 && time.Now().Before(deadline); {
+		asked = 0
+		for _, c := range env.fake.Calls() {
+			if c.Route == "workerManager.shouldWorkerTerminate" && c.Status == 200 {
+				asked++
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	env.fake.SetShouldTerminate(true)
+	if code := wait(t); code != ExitIdleTimeout {
+		t.Fatalf("exit %d, want 68", code)
+	}
+}
+
 func TestLiveLogServesRunningTask(t *testing.T) {
 	env := newTestEnv(t, tcfake.Options{})
 	env.addTask(t, "l1", map[string]any{"result": "block"}, nil)

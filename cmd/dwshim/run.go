@@ -172,7 +172,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	}
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{
-		Queue: q, Objects: q, Auth: q, Logger: logger, Protocol: proto, Executor: exec,
+		Queue: q, Objects: q, Auth: q, WorkerManager: q, Logger: logger, Protocol: proto, Executor: exec,
 		ClaimInterval: f.claimInterval,
 	})
 	if err != nil {
