@@ -9,7 +9,7 @@ shared=${DWSHIM_SHARED:-$(cd .. && pwd)/shared}
 cache=/tmp/dwshim-bench
 mkdir -p "$cache"
 gz=$cache/tasks-30k.jsonl.gz
-graph=$cache/graph-30k.json
+graph=$cache/graph-30k-v2.json
 
 if [ ! -x /usr/bin/time ]; then
   echo "bench-convert: installing time"
@@ -25,10 +25,20 @@ if [ ! -s "$graph" ]; then
   python3 - "$gz" "$graph.tmp" <<'EOF'
 import gzip, json, sys
 src, dst = sys.argv[1], sys.argv[2]
+
+def slugid(s):
+    # The generator's ids are not v4 slugids, which generic-worker's schema
+    # requires of an image taskId: fix the version and variant characters.
+    return s[:8] + "Q" + s[9] + "C" + s[11:21] + "A" if len(s) == 22 else s
+
 with gzip.open(src, "rt") as f, open(dst, "w") as out:
     out.write("{\n")
     for i, line in enumerate(f):
         task = json.loads(line)
+        task["dependencies"] = [slugid(d) for d in task.get("dependencies", [])]
+        image = task["payload"].get("image")
+        if isinstance(image, dict) and image.get("type") == "task-image":
+            image["taskId"] = slugid(image["taskId"])
         tags = task.get("tags", {})
         label = tags.get("label") or task["metadata"]["name"]
         entry = {"attributes": {"kind": tags.get("kind", "")}, "dependencies": {},
