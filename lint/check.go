@@ -99,11 +99,31 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 // decodeTask fills the task fields, reporting malformed ones.
 func (t *task) decodeTask(raw []byte) bool {
 	var f taskFields
-	if err := json.Unmarshal(raw, &f); err != nil {
-		t.add(RuleTaskDefinition, Error, "", fmt.Sprintf("the task definition must be a JSON object: %v", err))
+	ok := topMembers(raw, func(key []byte, val json.RawMessage) {
+		switch string(key) {
+		case `"payload"`:
+			f.Payload = val
+		case `"scopes"`:
+			f.Scopes = val
+		case `"dependencies"`:
+			f.Dependencies = val
+		case `"taskQueueId"`:
+			f.TaskQueueID = val
+		case `"provisionerId"`:
+			f.ProvisionerID = val
+		case `"workerType"`:
+			f.WorkerType = val
+		}
+	})
+	if !ok {
+		t.add(RuleTaskDefinition, Error, "", "the task definition must be a JSON object")
 		return false
 	}
 	t.payload = f.Payload
+	if len(f.Payload) == 0 {
+		t.add(RuleTaskDefinition, Error, "", `the task definition has no "payload": expected a docker-worker payload object`)
+		return false
+	}
 	if len(f.Scopes) > 0 && string(f.Scopes) != "null" && json.Unmarshal(f.Scopes, &t.scopes) != nil {
 		t.add(RuleTaskDefinition, Error, "/scopes", "scopes must be an array of strings")
 	}
@@ -124,9 +144,6 @@ func (t *task) decodeTask(raw []byte) bool {
 // checkPayload validates the payload against the schema and returns it
 // decoded, or nil when it is invalid.
 func (l *Linter) checkPayload(t *task) *translate.DockerWorkerPayload {
-	if p, err := translate.DecodePayload(t.payload); err == nil && schemaFastValid(t.payload, p) {
-		return p
-	}
 	doc, err := schemas.DecodeJSON(t.payload)
 	if err != nil {
 		t.add(RuleSchema, Error, t.prefix, fmt.Sprintf("the payload is not valid JSON: %v", err))

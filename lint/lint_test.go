@@ -1,0 +1,160 @@
+package lint
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const rulesDir = "../testdata/lint/rules"
+
+func lintFiles(t *testing.T, opts Options, paths ...string) ([]Problem, Summary) {
+	t.Helper()
+	var c collect
+	sum, err := New(opts).Run(context.Background(), paths, nil, &c)
+	if err != nil {
+		t.Fatalf("lint %v: %v", paths, err)
+	}
+	return c.probs, sum
+}
+
+type collect struct{ probs []Problem }
+
+func (c *collect) Problem(p Problem) error { c.probs = append(c.probs, p); return nil }
+
+func poolOptions(t *testing.T) Options {
+	t.Helper()
+	b, err := os.ReadFile("../testdata/lint/pool-config.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ParseWorkerConfig(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestRules runs every rule's bad and good case: the bad one reports the
+// rule, the good one nothing.
+func TestRules(t *testing.T) {
+	seen := map[string]bool{}
+	files, _ := filepath.Glob(filepath.Join(rulesDir, "*.json"))
+	for _, f := range files {
+		base := strings.TrimSuffix(filepath.Base(f), ".json")
+		rule, kind, _ := strings.Cut(base[:strings.LastIndexByte(base, '-')]+"|"+base[strings.LastIndexByte(base, '-')+1:], "|")
+		t.Run(base, func(t *testing.T) {
+			opts := DefaultOptions()
+			if rule == RuleConfigDisallowed {
+				opts = poolOptions(t)
+			}
+			probs, _ := lintFiles(t, opts, f)
+			switch kind {
+			case "bad":
+				seen[rule] = true
+				found := false
+				for _, p := range probs {
+					found = found || p.Rule == rule
+				}
+				if !found {
+					t.Errorf("no %s problem; got %+v", rule, probs)
+				}
+			case "good":
+				if len(probs) > 0 {
+					t.Errorf("want no problems, got %+v", probs)
+				}
+			}
+		})
+	}
+	for _, r := range Rules {
+		if !seen[r.ID] {
+			t.Errorf("rule %s has no bad case in %s", r.ID, rulesDir)
+		}
+	}
+}
+
+func TestConfigDisallowedPointers(t *testing.T) {
+	probs, _ := lintFiles(t, poolOptions(t), filepath.Join(rulesDir, "config-disallowed-bad.json"))
+	if len(probs) != 1 || probs[0].Pointer != "/payload/capabilities/privileged" || probs[0].Line == 0 {
+		t.Fatalf("got %+v", probs)
+	}
+}
+
+func TestParseWorkerConfig(t *testing.T) {
+	o := poolOptions(t)
+	if o.MaxTaskRunTime != 7200 || o.Config.AllowPrivileged || !o.Config.AllowKVM {
+		t.Fatalf("got %+v", o)
+	}
+	if _, err := ParseWorkerConfig([]byte(`{"maxTaskRunTime": 0}`)); err == nil {
+		t.Fatal("maxTaskRunTime 0 accepted")
+	}
+	nested, err := ParseWorkerConfig([]byte(`{"genericWorker": {"config": {"d2gConfig": {"allowKVM": false}}}}`))
+	if err != nil || nested.Config.AllowKVM || !nested.Config.AllowPrivileged {
+		t.Fatalf("nested: %+v %v", nested, err)
+	}
+}
+
+type fakeExpander map[string][]string
+
+func (f fakeExpander) ExpandScopes(_ context.Context, scopes []string) ([]string, error) {
+	var out []string
+	for _, s := range scopes {
+		out = append(out, s)
+		out = append(out, f[s]...)
+	}
+	return out, nil
+}
+
+// TestExpander: with expansion available, assume: roles are resolved and
+// the answer is definite.
+func TestExpander(t *testing.T) {
+	f := filepath.Join(rulesDir, "scopes-unverifiable-bad.json")
+	opts := DefaultOptions()
+	opts.Expander = fakeExpander{"assume:repo:github.com/example/repo:branch:main": {"docker-worker:cache:*"}}
+	if probs, _ := lintFiles(t, opts, f); len(probs) != 0 {
+		t.Fatalf("granted by role: %+v", probs)
+	}
+	opts.Expander = fakeExpander{}
+	probs, _ := lintFiles(t, opts, f)
+	if len(probs) != 1 || probs[0].Rule != RuleMissingScopes {
+		t.Fatalf("not granted: %+v", probs)
+	}
+}
+
+// TestRealCorpus: every real rendered task, payload and task definition
+// lints without errors, but the fuzzing-tc task using features.dind.
+func TestRealCorpus(t *testing.T) {
+	shared := sharedDir(t, false)
+	var paths []string
+	for _, d := range []string{"rendered", "payloads", "task-definitions"} {
+		paths = append(paths, filepath.Join(shared, "corpus/real", d))
+	}
+	probs, sum := lintFiles(t, DefaultOptions(), paths...)
+	var errs []Problem
+	for _, p := range probs {
+		if p.Severity == Error {
+			errs = append(errs, p)
+		}
+	}
+	if len(errs) != 1 || errs[0].Rule != RuleRemovedField || errs[0].Pointer != "/payload/features/dind" ||
+		!strings.Contains(errs[0].File, "fuzzing-tc") {
+		t.Fatalf("want only the fuzzing-tc dind error, got %+v", errs)
+	}
+	if sum.Skipped == 0 || sum.Tasks < 100 {
+		t.Errorf("summary %+v: expected generic-worker tasks skipped and over 100 tasks", sum)
+	}
+	for _, p := range probs {
+		if p.Severity == Warning && p.Rule != RuleScopesUnverifiable {
+			t.Errorf("unexpected warning %+v", p)
+		}
+	}
+}
+
+func TestSummaryLine(t *testing.T) {
+	got := SummaryLine(Summary{Problems: 3, Errors: 2, Warnings: 1, Tasks: 120, TasksWithProblems: 2, Skipped: 5})
+	if want := "3 problems (2 errors, 1 warning) in 2 of 120 tasks; 5 skipped"; got != want {
+		t.Fatalf("got %q want %q", got, want)
+	}
+}
