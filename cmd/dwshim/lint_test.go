@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var updateLint = flag.Bool("update-lint", false, "rewrite testdata/lint/golden files")
+
+const lintData = "../../testdata/lint"
+
+func runLintCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = executeIO(append([]string{"lint"}, args...), strings.NewReader(stdin), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestLintFormatsGolden lints the rule cases directory in every format and
+// compares with testdata/lint/golden/rules.<format> (-update-lint rewrites).
+func TestLintFormatsGolden(t *testing.T) {
+	for _, format := range []string{"text", "json", "treeherder", "github", "sarif"} {
+		t.Run(format, func(t *testing.T) {
+			code, out, errs := runLintCLI(t, "", "--format", format, filepath.Join(lintData, "rules"))
+			if code != 1 {
+				t.Fatalf("exit %d, want 1; stderr %s", code, errs)
+			}
+			if format != "text" && format != "treeherder" && !json.Valid([]byte(out)) {
+				t.Fatalf("invalid JSON output:\n%s", out)
+			}
+			golden := filepath.Join(lintData, "golden", "rules."+format)
+			if *updateLint {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run with -update-lint)", err)
+			}
+			if d := cmp.Diff(string(want), out); d != "" {
+				t.Errorf("%s mismatch (-want +got):\n%s", golden, d)
+			}
+		})
+	}
+}
+
+func TestLintExitCodes(t *testing.T) {
+	rules := filepath.Join(lintData, "rules")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"clean", []string{filepath.Join(rules, "schema-good.json")}, 0},
+		{"error", []string{filepath.Join(rules, "schema-bad.json")}, 1},
+		{"warning", []string{filepath.Join(rules, "scopes-unverifiable-bad.json")}, 0},
+		{"warning strict", []string{"--strict", filepath.Join(rules, "scopes-unverifiable-bad.json")}, 1},
+		{"config", []string{"--config", filepath.Join(lintData, "pool-config.json"), filepath.Join(rules, "config-disallowed-bad.json")}, 1},
+		{"config max run time", []string{"--config", filepath.Join(lintData, "pool-config.json"), filepath.Join(rules, "max-run-time-good.json")}, 1},
+		{"no args", nil, 2},
+		{"bad format", []string{"--format", "xml", filepath.Join(rules, "schema-good.json")}, 2},
+		{"missing file", []string{filepath.Join(rules, "nope.json")}, 2},
+		{"missing config", []string{"--config", "nope.json", filepath.Join(rules, "schema-good.json")}, 2},
+		{"malformed", []string{filepath.Join(lintData, "malformed.json")}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if code, out, errs := runLintCLI(t, "", tc.args...); code != tc.want {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.want, out, errs)
+			}
+		})
+	}
+}
+
+func TestLintMalformedNamesLineColumn(t *testing.T) {
+	f := filepath.Join(lintData, "malformed.json")
+	_, _, errs := runLintCLI(t, "", f)
+	if want := f + ":4:20:"; !strings.Contains(errs, want) {
+		t.Fatalf("stderr %q does not contain %q", errs, want)
+	}
+}
+
+func TestLintStdin(t *testing.T) {
+	payload := `{"image": "ubuntu:24.04", "maxRunTime": 60, "features": {"dockerSave": true}}`
+	code, out, _ := runLintCLI(t, payload, "-")
+	if code != 1 || !strings.HasPrefix(out, "-: #0: /features/dockerSave: error: ") || !strings.Contains(out, "[removed-field]") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+	code, out, _ = runLintCLI(t, "image: ubuntu:24.04\nmaxRunTime: 60\n", "-")
+	if code != 0 || !strings.HasPrefix(out, "0 problems (0 errors, 0 warnings) in 0 of 1 task; 0 skipped") {
+		t.Fatalf("YAML stdin: exit %d, output:\n%s", code, out)
+	}
+}
+
+// TestLintSkipsGenericWorker: native generic-worker payloads are counted
+// as skipped, not reported.
+func TestLintSkipsGenericWorker(t *testing.T) {
+	in := `{"tasks": [{"payload": {"command": [["true"]], "maxRunTime": 60}}, {"payload": {"image": "ubuntu", "maxRunTime": 60}}]}`
+	code, out, _ := runLintCLI(t, in, "-")
+	if code != 0 || !strings.Contains(out, "in 0 of 2 tasks; 1 skipped") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
