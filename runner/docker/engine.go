@@ -97,16 +97,21 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		}
 		return runner.Exit{}, wrap("attach to container", err)
 	}
-	defer att.Close()
-	copied := make(chan error, 1)
+	copied := make(chan struct{})
+	var copyErr error
 	go func() {
+		defer close(copied)
 		if t.Plan.TTY {
-			_, err := io.Copy(out, att.Reader)
-			copied <- err
+			_, copyErr = io.Copy(out, att.Reader)
 			return
 		}
-		_, err := stdcopy.StdCopy(out, out, att.Reader)
-		copied <- err
+		_, copyErr = stdcopy.StdCopy(out, out, att.Reader)
+	}()
+	// Whatever happens, out is not written to after Run returns: closing
+	// the connection ends the copy at once.
+	defer func() {
+		att.Close()
+		<-copied
 	}()
 	// The wait request goes first so that no exit can be missed.
 	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
@@ -135,18 +140,17 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	}
 	// The attach stream ends once the container's output is drained.
 	select {
-	case err := <-copied:
-		if err != nil {
-			e.log.Warn("container output copy ended with an error", "task", t.Key, "err", err)
+	case <-copied:
+		if copyErr != nil {
+			e.log.Warn("container output copy ended with an error", "task", t.Key, "err", copyErr)
 		}
 	case <-ctx.Done():
-		att.Close()
 	}
 	return e.exitOf(context.WithoutCancel(ctx), created.ID)
 }
 
 // kill ends the container after ctx ended, within killGrace.
-func (e *Engine) kill(id string, ctx context.Context, wait client.ContainerWaitResult, closeAttach func(), copied <-chan error) (runner.Exit, error) {
+func (e *Engine) kill(id string, ctx context.Context, wait client.ContainerWaitResult, closeAttach func(), copied <-chan struct{}) (runner.Exit, error) {
 	kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
 	defer cancel()
 	_, kerr := e.cli.ContainerKill(kctx, id, client.ContainerKillOptions{Signal: "SIGKILL"})
