@@ -1,6 +1,8 @@
 package docker
 
 import (
+	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -182,6 +184,56 @@ func TestParseGPUs(t *testing.T) {
 	for _, bad := range []string{"", "0", "x=1", "count=2,device=a", "device=a,b"} {
 		if _, err := parseGPUs(bad); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+func TestRegistryAuth(t *testing.T) {
+	task := &runner.Task{RegistryAuth: func(host string) (string, string) {
+		if host == "registry.example.com" {
+			return "u", "p"
+		}
+		return "", ""
+	}}
+	got, err := registryAuth(task, "registry.example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := base64.URLEncoding.DecodeString(got)
+	if err != nil || !strings.Contains(string(raw), `"username":"u"`) || !strings.Contains(string(raw), `"password":"p"`) || !strings.Contains(string(raw), `"serveraddress":"registry.example.com"`) {
+		t.Errorf("auth %q decodes to %s (%v)", got, raw, err)
+	}
+	if got, _ := registryAuth(task, "docker.io"); got != "" {
+		t.Errorf("anonymous registry got auth %q", got)
+	}
+	if got, _ := registryAuth(&runner.Task{}, "docker.io"); got != "" {
+		t.Errorf("nil RegistryAuth got auth %q", got)
+	}
+}
+
+func TestStartFailureCode(t *testing.T) {
+	for msg, want := range map[string]int{
+		`OCI runtime create failed: unable to start container process: exec: "x": executable file not found in $PATH: unknown`: 127,
+		`unable to start container process: exec: "/bin/x": stat /bin/x: no such file or directory: unknown`:                   127,
+		`unable to start container process: exec: "/etc/passwd": permission denied: unknown`:                                   126,
+		`error gathering device information while adding custom device "/dev/kvm": no such file or directory`:                  0,
+		`driver failed programming external connectivity`:                                                                      0,
+	} {
+		if got := startFailureCode(errors.New(msg)); got != want {
+			t.Errorf("%q: got %d, want %d", msg, got, want)
+		}
+	}
+}
+
+func TestPullNotFoundClassification(t *testing.T) {
+	for msg, nf := range map[string]bool{
+		"manifest for 127.0.0.1:5000/x:latest not found: manifest unknown: manifest unknown":          true,
+		"pull access denied for x, repository does not exist or may require 'docker login'":           true,
+		`Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`: false,
+		"received unexpected HTTP status: 503 Service Unavailable":                                    false,
+	} {
+		if got := errors.Is(pullError("x", errors.New(msg)), runner.ErrImageNotFound); got != nf {
+			t.Errorf("%q: not-found = %v, want %v", msg, got, nf)
 		}
 	}
 }
