@@ -182,3 +182,53 @@ func TestLocalOnlyImage(t *testing.T) {
 		}
 	}
 }
+
+// TestPullProgress pulls an image whose layer the daemon lacks and checks
+// the task log gets one line per layer status change, not one per chunk.
+func TestPullProgress(t *testing.T) {
+	cli := requireDocker(t)
+	requireImage(t, cli, testimages.RegistryImage)
+	e := newTestEngine(t)
+	ctx := context.Background()
+	ref := "127.0.0.1:5000/dwshim-test/progress:latest"
+	// A fresh layer (random filler, new seed each run) pushed to the registry.
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(testimages.Build(pw, testimages.Options{
+			Tags: []string{ref}, FillerBytes: 2 << 20, FillerSeed: uint64(time.Now().UnixNano()),
+			Labels: map[string]string{testLabel: labelValue(t)},
+		}))
+	}()
+	res, err := cli.ImageLoad(ctx, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res)
+	res.Close()
+	push, err := cli.ImagePush(ctx, ref, client.ImagePushOptions{RegistryAuth: "e30="})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := push.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	removeTestImages(t, cli, labelValue(t))
+	task := &runner.Task{Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: ref}, Command: []string{"true"}}, Key: "progress", WorkerID: testWorker}
+	defer e.Destroy(ctx, task)
+	var log bytes.Buffer
+	if err := e.Prepare(ctx, task, &log); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pull log:\n%s", log.String())
+	lines := strings.Split(strings.TrimSpace(log.String()), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l] {
+			t.Errorf("line %q repeated", l)
+		}
+		seen[l] = true
+	}
+	if len(lines) > 20 || !strings.Contains(log.String(), "Pull complete") {
+		t.Errorf("%d progress lines:\n%s", len(lines), log.String())
+	}
+}
