@@ -119,7 +119,8 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	wait := e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
 	if _, err := e.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		if ctx.Err() != nil {
-			return ctxExit(ctx), nil
+			// The daemon may have started it all the same.
+			return e.kill(created.ID, ctx, wait, att.Close, copied)
 		}
 		if code := startFailureCode(err); code != 0 {
 			// The task's command cannot run: a result, as with docker run.
