@@ -52,6 +52,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) runner.Engine, fx Fixtures) 
 	t.Run("Env", s.env)
 	t.Run("Caches", s.caches)
 	t.Run("CopyOut", s.copyOut)
+	t.Run("VolumeArtifact", s.volumeArtifact)
 	t.Run("Deadline", s.deadline)
 	t.Run("Cancel", s.cancel)
 	t.Run("ImageNotFound", s.imageNotFound)
@@ -283,6 +284,30 @@ func (s *suite) copyOut(t *testing.T) {
 	_, err := e.CopyOut(context.Background(), task, "/out/missing")
 	if !errors.Is(err, runner.ErrPathNotFound) {
 		t.Errorf("missing path: err = %v, want ErrPathNotFound", err)
+	}
+}
+
+// volumeArtifact: a volume artifact's content is copied out of the stopped
+// container like any other path.
+func (s *suite) volumeArtifact(t *testing.T) {
+	e := s.new(t)
+	p := s.named("sh", "-c", "echo in-volume > /vol/x.txt")
+	p.Artifacts = []plan.Artifact{{Name: "public/vol", Path: "/vol", Kind: plan.ArtifactVolume}}
+	task := s.task(t, p)
+	if ex, _ := run(t, e, task); ex.Code != 0 {
+		t.Fatalf("exit %+v", ex)
+	}
+	r, err := e.CopyOut(context.Background(), task, "/vol/x.txt")
+	if err != nil {
+		t.Fatalf("CopyOut: %v", err)
+	}
+	defer r.Close()
+	tr := tar.NewReader(r)
+	if _, err := tr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(tr); string(b) != "in-volume\n" {
+		t.Errorf("got %q", b)
 	}
 }
 
