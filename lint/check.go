@@ -99,7 +99,7 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 // decodeTask fills the task fields, reporting malformed ones.
 func (t *task) decodeTask(raw []byte) bool {
 	var f taskFields
-	ok := topMembers(raw, func(key []byte, val json.RawMessage) {
+	ok := topMembers(raw, func(key, val []byte) {
 		switch string(key) {
 		case `"payload"`:
 			f.Payload = val
@@ -144,6 +144,11 @@ func (t *task) decodeTask(raw []byte) bool {
 // checkPayload validates the payload against the schema and returns it
 // decoded, or nil when it is invalid.
 func (l *Linter) checkPayload(t *task) *translate.DockerWorkerPayload {
+	if fastValid(t.payload) {
+		if p, err := translate.DecodePayload(t.payload); err == nil {
+			return p
+		}
+	}
 	doc, err := schemas.DecodeJSON(t.payload)
 	if err != nil {
 		t.add(RuleSchema, Error, t.prefix, fmt.Sprintf("the payload is not valid JSON: %v", err))

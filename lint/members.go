@@ -1,13 +1,11 @@
 package lint
 
-import "encoding/json"
-
 // topMembers calls fn for each member of the JSON object raw (assumed
 // syntactically valid: the reader already checked it) with its raw key
 // (still quoted) and value, without decoding the values. It returns false
 // when raw is not an object. This avoids a reflective decode of whole
 // 7 KB task definitions when only a few members matter.
-func topMembers(raw []byte, fn func(key []byte, val json.RawMessage)) bool {
+func topMembers(raw []byte, fn func(key, val []byte)) bool {
 	i := skipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return false
