@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/dwshim/dwshim/internal/tcfake"
 )
 
 var updateLint = flag.Bool("update-lint", false, "rewrite testdata/lint/golden files")
@@ -109,5 +111,25 @@ func TestLintSkipsGenericWorker(t *testing.T) {
 	code, out, _ := runLintCLI(t, in, "-")
 	if code != 0 || !strings.Contains(out, "in 0 of 2 tasks; 1 skipped") {
 		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}
+
+// TestLintRootURLExpandsRoles: with --root-url, assume: roles are expanded
+// by auth.expandScopes (the tcfake auth service over real HTTP) and the
+// answer is definite.
+func TestLintRootURLExpandsRoles(t *testing.T) {
+	srv := tcfake.New(tcfake.Options{})
+	srv.Start()
+	t.Cleanup(srv.Close)
+	f := filepath.Join(lintData, "rules", "scopes-unverifiable-bad.json")
+
+	code, out, errs := runLintCLI(t, "", "--root-url", srv.RootURL(), f)
+	if code != 1 || !strings.Contains(out, "[missing-scopes]") {
+		t.Fatalf("role grants nothing: exit %d\n%s%s", code, out, errs)
+	}
+	srv.AddRole("repo:github.com/example/repo:branch:main", "docker-worker:cache:*")
+	code, out, errs = runLintCLI(t, "", "--strict", "--root-url", srv.RootURL(), f)
+	if code != 0 || !strings.HasPrefix(out, "0 problems") {
+		t.Fatalf("role grants the cache scope: exit %d\n%s%s", code, out, errs)
 	}
 }
