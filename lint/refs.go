@@ -3,6 +3,7 @@ package lint
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -69,8 +70,8 @@ func (r *refWalker) walk(v any, ptr string) any {
 				}
 			}
 		}
-		for k, e := range x {
-			x[k] = r.walk(e, ptr+"/"+escapePointer(k))
+		for _, k := range sortedKeys(x) {
+			x[k] = r.walk(x[k], ptr+"/"+escapePointer(k))
 		}
 	case []any:
 		for i, e := range x {
@@ -91,8 +92,8 @@ func (r *refWalker) replace(kind string, inner any, ptr string) any {
 	case map[string]any:
 		// A wrapped object (the cache map): its members are what counts.
 		r.refs[ptr] = ref{Kind: kind}
-		for k, e := range x {
-			x[k] = r.walk(e, ptr+"/"+escapePointer(k))
+		for _, k := range sortedKeys(x) {
+			x[k] = r.walk(x[k], ptr+"/"+escapePointer(k))
 		}
 		return x
 	}
@@ -113,6 +114,16 @@ func refLabel(text string) (string, bool) {
 		s = s[:k]
 	}
 	return s, s != ""
+}
+
+// sortedKeys returns m's keys in order, so problems come out deterministically.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func escapePointer(s string) string {
