@@ -158,3 +158,33 @@ func TestSummaryLine(t *testing.T) {
 		t.Fatalf("got %q want %q", got, want)
 	}
 }
+
+// TestYAMLAndJSONLines: YAML documents and JSON lines are linted one by
+// one, with lines pointing into the file.
+func TestYAMLAndJSONLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, in string
+		lines    []int
+	}{
+		{"yaml", "taskQueueId: proj/ci\npayload:\n  image: ubuntu\n  maxRunTime: 60\n  features:\n    dind: true\n---\npayload:\n  image: Bad Name\n  maxRunTime: 60\n", []int{6, 9}},
+		{"jsonl", `{"payload": {"image": "ubuntu", "maxRunTime": 60, "features": {"dind": true}}}` + "\n" +
+			`{"payload": {"image": "Bad Name", "maxRunTime": 60}}` + "\n", []int{1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c collect
+			sum, err := New(DefaultOptions()).Run(context.Background(), []string{"-"}, strings.NewReader(tc.in), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.Tasks != 2 || len(c.probs) != 2 {
+				t.Fatalf("summary %+v problems %+v", sum, c.probs)
+			}
+			want := []string{RuleRemovedField, RuleImageReference}
+			for i, p := range c.probs {
+				if p.Rule != want[i] || p.Line != tc.lines[i] {
+					t.Errorf("problem %d: %+v, want rule %s at line %d", i, p, want[i], tc.lines[i])
+				}
+			}
+		})
+	}
+}
