@@ -188,3 +188,14 @@ func TestYAMLAndJSONLines(t *testing.T) {
 		})
 	}
 }
+
+func TestImageFieldLengths(t *testing.T) {
+	in := `{"image": {"type": "indexed-image", "namespace": "` + strings.Repeat("a", 256) + `", "path": "public/image.tar"}, "maxRunTime": 60}`
+	var c collect
+	if _, err := New(DefaultOptions()).Run(context.Background(), []string{"-"}, strings.NewReader(in), &c); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.probs) != 1 || c.probs[0].Rule != RuleImageReference || c.probs[0].Pointer != "/image/namespace" {
+		t.Fatalf("got %+v", c.probs)
+	}
+}
