@@ -53,6 +53,7 @@ type task struct {
 	deps    []string
 	queue   string
 	refs    map[string]ref
+	badRefs map[string]bool // malformed references, already reported
 	probs   []Problem
 }
 
@@ -79,6 +80,10 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 		}
 		for _, p := range rp {
 			t.add(RuleUnresolvedReference, Error, p.Pointer, p.Message)
+			if t.badRefs == nil {
+				t.badRefs = map[string]bool{}
+			}
+			t.badRefs[p.Pointer] = true
 		}
 		if out != nil {
 			raw, t.refs = out, refs
@@ -163,6 +168,9 @@ func (l *Linter) checkPayload(t *task) *translate.DockerWorkerPayload {
 				seen[ptr] = true
 				t.add(RuleRemovedField, Error, ptr, hint)
 			}
+			continue
+		}
+		if t.badRefs[ptr] {
 			continue
 		}
 		if r, ok := t.refs[ptr]; ok {

@@ -199,3 +199,35 @@ func TestImageFieldLengths(t *testing.T) {
 		t.Fatalf("got %+v", c.probs)
 	}
 }
+
+// TestGraphReferences: a referenced image taskId must name a dependency
+// edge (or label) of the graph entry; graphs keyed by taskId work too.
+func TestGraphReferences(t *testing.T) {
+	entry := func(deps string) string {
+		return `{"label": "test-a", "dependencies": ` + deps + `, "task": {"taskQueueId": "p/w", "payload": {"image": {"type": "task-image", "taskId": {"task-reference": "<docker-image>"}, "path": "public/image.tar.zst"}, "maxRunTime": 60}}}`
+	}
+	for _, tc := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"edge", `{"test-a": ` + entry(`{"docker-image": "docker-image-ubuntu"}`) + `}`, nil},
+		{"label", `{"test-a": ` + entry(`{"image": "docker-image"}`) + `}`, nil},
+		{"missing", `{"test-a": ` + entry(`{"build": "build-linux"}`) + `}`, []string{RuleTaskImageDependency}},
+		{"by taskId", `{"fUbnMNH6Q5kStIRh2P_g1w": {"task_id": "fUbnMNH6Q5kStIRh2P_g1w", "task": {"dependencies": ["IeGdHYcIQdinxVt2eXWZ8w"], "payload": {"image": {"type": "task-image", "taskId": "IeGdHYcIQdinxVt2eXWZ8w", "path": "p"}, "maxRunTime": 60}}}}`, nil},
+		{"malformed ref", `{"test-a": {"task": {"payload": {"image": "x", "maxRunTime": 60, "env": {"A": {"task-reference": 1}}}}}}`, []string{RuleUnresolvedReference}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var c collect
+			if _, err := New(DefaultOptions()).Run(context.Background(), []string{"-"}, strings.NewReader(tc.in), &c); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range c.probs {
+				got = append(got, p.Rule)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Fatalf("rules %v, want %v: %+v", got, tc.want, c.probs)
+			}
+		})
+	}
+}
