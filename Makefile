@@ -5,7 +5,7 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build test test-env test-go vet fmt-check bench fuzz demo clean
+.PHONY: all build test test-env test-go vet fmt-check bench fuzz soak demo clean
 
 all: build
 
@@ -33,6 +33,10 @@ bench: build
 
 fuzz:
 	bash scripts/fuzz.sh
+
+# soak: the worker soaks at full size (200 tasks on Docker, 2000 against the fake).
+soak: test-env
+	DWSHIM_SOAK_TASKS=2000 DWSHIM_E2E_SOAK_TASKS=200 $(GO) test -count=1 -timeout 30m -run Soak ./worker
 
 demo: build
 	bash scripts/test-env.sh images

@@ -119,7 +119,7 @@ type Artifact struct {
 	// Name is the artifact name, e.g. "public/build/target.tar.gz".
 	Name string `json:"name"`
 	// Path is the absolute path inside the container.
-	Path string `json:"path"`
+	Path string       `json:"path"`
 	Kind ArtifactKind `json:"kind"`
 	// Expires is the artifact's expiry; zero means the task's expiry.
 	Expires time.Time `json:"expires,omitzero"`
