@@ -75,3 +75,10 @@ type Engine interface {
 	Destroy(ctx context.Context, t *Task) error
 	PurgeCaches(ctx context.Context, t *Task) error
 }
+
+// ImageIdentifier is implemented by engines that can say which image a
+// prepared task runs: the image ID ("sha256:…"), for chain of trust's
+// imageHash. Call it only after a successful Prepare.
+type ImageIdentifier interface {
+	ImageID(ctx context.Context, t *Task) (string, error)
+}

@@ -90,6 +90,9 @@ type Result struct {
 	Cancelled    bool             `json:"cancelled,omitempty"`
 	PurgedCaches bool             `json:"purgedCaches,omitempty"`
 	Artifacts    []ArtifactRecord `json:"artifacts,omitempty"`
+	// ImageID is the ID of the image the task ran ("sha256:…"), when the
+	// engine implements ImageIdentifier.
+	ImageID string `json:"imageId,omitempty"`
 }
 
 // Run runs t: Prepare (image, caches), Run under maxRunTime (the clock
@@ -136,6 +139,13 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 		*errs = append(*errs, err)
 		r.infraFailure(ctx, res, err)
 		return false
+	}
+	if ider, ok := r.cfg.Engine.(ImageIdentifier); ok {
+		id, err := ider.ImageID(ctx, t)
+		if err != nil {
+			*errs = append(*errs, fmt.Errorf("image id of %s: %w", p.Image, err))
+		}
+		res.ImageID = id
 	}
 	log.Infof("=== Task Starting ===")
 	runCtx, cancel := ctx, context.CancelFunc(func() {})

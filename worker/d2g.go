@@ -111,10 +111,14 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		// runner already wrote the task-facing message.
 		t.Log.Warnf("worker: %v", err)
 	}
-	return Outcome{
+	out := Outcome{
 		Resolution:   Resolution{State: string(res.Resolution), Reason: string(res.Reason)},
 		ChainOfTrust: p.Features.ChainOfTrust,
 	}
+	if res.ImageID != "" {
+		out.Environment = map[string]any{"imageHash": res.ImageID}
+	}
+	return out
 }
 
 // translateFailure writes every problem to the task log.

@@ -336,9 +336,17 @@ func TestE2EChainOfTrust(t *testing.T) {
 		Task      struct {
 			Payload map[string]any `json:"payload"`
 		} `json:"task"`
+		Environment map[string]any `json:"environment"`
 	}
 	if err := json.Unmarshal(cert.Data, &c); err != nil {
 		t.Fatal(err)
+	}
+	wantID, err := exec.Command("docker", "image", "inspect", "--format", "{{.Id}}", e2eImage).Output()
+	if err != nil {
+		t.Fatalf("docker image inspect: %v", err)
+	}
+	if got := c.Environment["imageHash"]; got != strings.TrimSpace(string(wantID)) {
+		t.Errorf("environment.imageHash = %v, want %s", got, wantID)
 	}
 	sum := sha256.Sum256([]byte("x\n"))
 	if c.Artifacts["public/out.txt"]["sha256"] != hex.EncodeToString(sum[:]) || c.Task.Payload["image"] != e2eImage {

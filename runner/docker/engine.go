@@ -278,3 +278,16 @@ func (e *Engine) removeVolume(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// ImageID returns the ID of the image Prepare made available for t.
+func (e *Engine) ImageID(ctx context.Context, t *runner.Task) (string, error) {
+	s := e.state(t.Key)
+	if s.image == "" {
+		return "", errNoPrepare
+	}
+	res, err := e.cli.ImageInspect(ctx, s.image)
+	if err != nil {
+		return "", wrap(fmt.Sprintf("inspect image %q", s.image), err)
+	}
+	return res.ID, nil
+}
