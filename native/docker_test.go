@@ -11,28 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/plan"
 )
 
 const testImage = "dwshim-test/busybox:latest"
 
-// requireDocker fails in CI and skips elsewhere when the docker CLI or
-// daemon is missing, or when the test image (built by scripts/test-env.sh)
-// is absent.
+// requireDocker: see testenv.RequireDocker.
 func requireDocker(t *testing.T) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("docker needed in CI: %s", why)
-		}
-		t.Skip(why)
-	}
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		miss("no docker daemon: " + strings.TrimSpace(string(out)))
-	}
-	if err := exec.Command("docker", "image", "inspect", testImage).Run(); err != nil {
-		miss(testImage + " missing: run scripts/test-env.sh")
-	}
+	testenv.RequireDocker(t, testImage)
 }
 
 // runLikeGenericWorker runs the payload's commands as generic-worker's

@@ -10,35 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dwshim/dwshim/internal/testenv"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"go.yaml.in/yaml/v3"
 )
 
-// sharedDir locates the shared directory (corpus, spec): $DWSHIM_SHARED, or
-// walking up from the package to find shared/corpus. Missing: fail in CI,
-// skip elsewhere.
+// sharedDir locates ../shared; see testenv.Shared.
 func sharedDir(t testing.TB) string {
 	t.Helper()
-	if d := os.Getenv("DWSHIM_SHARED"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
-			return d
-		}
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "shared", "corpus")); err == nil {
-				return filepath.Join(d, "shared")
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("shared corpus not found: set DWSHIM_SHARED")
-	}
-	t.Skip("shared corpus not found (set DWSHIM_SHARED)")
-	return ""
+	return testenv.Shared(t, false)
 }
 
 // readAny decodes a JSON or YAML file into encoding/json values (YAML goes

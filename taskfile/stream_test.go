@@ -5,10 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dwshim/dwshim/internal/testenv"
 )
 
 // TestGraphMemoryFlat streams a large graph through a pipe and checks that
@@ -58,26 +59,10 @@ func TestGraphMemoryFlat(t *testing.T) {
 	}
 }
 
-// sharedDir finds ../shared (DWSHIM_SHARED or walking up); it fails in CI
-// and skips elsewhere when missing.
+// sharedDir locates ../shared; see testenv.Shared.
 func sharedDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("DWSHIM_SHARED"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
-			return d
-		}
-	}
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil {
-			return filepath.Join(dir, "shared")
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("shared corpus not found: set DWSHIM_SHARED")
-	}
-	t.Skip("shared corpus not found")
-	return ""
+	return testenv.Shared(t, false)
 }
 
 func TestRealCorpus(t *testing.T) {

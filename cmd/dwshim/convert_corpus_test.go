@@ -2,35 +2,19 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/taskfile"
 )
 
-// convertShared finds ../shared (DWSHIM_SHARED, or walking up); missing, it
-// fails in CI and skips elsewhere.
+// convertShared locates ../shared; see testenv.Shared.
 func convertShared(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("DWSHIM_SHARED"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
-			return d
-		}
-	}
-	dir, _ := os.Getwd()
-	for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "shared", "corpus")); err == nil {
-			return filepath.Join(dir, "shared")
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("shared corpus not found: set DWSHIM_SHARED")
-	}
-	t.Skip("shared corpus not found")
-	return ""
+	return testenv.Shared(t, false)
 }
 
 // TestConvertRealCorpus converts every real payload, task definition and

@@ -1,0 +1,67 @@
+// Package testenv holds what tests across the project share to find their
+// environment: the reference corpus in ../shared and the Docker daemon with
+// the project's test images. Missing either fails the test under CI
+// (CI set) and skips it elsewhere, so CI can never pass without them.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// BaseImage is the busybox test image scripts/test-env.sh builds and loads.
+const BaseImage = "dwshim-test/busybox:latest"
+
+// Shared returns the shared directory (corpus, spec): $DWSHIM_SHARED, or
+// the first parent of the working directory holding shared/corpus. When it
+// is missing the test fails under CI or when strict (benchmarks), and is
+// skipped otherwise.
+func Shared(tb testing.TB, strict bool) string {
+	tb.Helper()
+	if d := os.Getenv("DWSHIM_SHARED"); d != "" {
+		if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
+			return d
+		}
+	}
+	if dir, err := os.Getwd(); err == nil {
+		for ; ; dir = filepath.Dir(dir) {
+			cand := filepath.Join(dir, "shared")
+			if _, err := os.Stat(filepath.Join(cand, "corpus")); err == nil {
+				return cand
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if strict || os.Getenv("CI") != "" {
+		tb.Fatal("shared directory not found: set DWSHIM_SHARED (required under CI and for benchmarks)")
+	}
+	tb.Skip("shared directory not found (set DWSHIM_SHARED)")
+	return ""
+}
+
+// RequireDocker checks that the docker daemon answers and that image is
+// present (scripts/test-env.sh builds the test images). Missing: fail under
+// CI, skip elsewhere.
+func RequireDocker(tb testing.TB, image string) {
+	tb.Helper()
+	miss := func(why string) {
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("docker needed in CI: %s", why)
+		}
+		tb.Skip(why)
+	}
+	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
+		miss("no docker daemon: " + strings.TrimSpace(string(out)))
+	}
+	if image == "" {
+		return
+	}
+	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
+		miss(image + " missing: run scripts/test-env.sh")
+	}
+}
