@@ -28,6 +28,11 @@ type Task struct {
 	Images ImageFetcher
 	// RegistryAuth returns credentials for a registry host ("" for none).
 	RegistryAuth func(host string) (username, password string)
+	// IsolatedNetwork asks for a network of the task's own: Prepare
+	// creates it, the container is attached to it only, Destroy removes
+	// it. The engine must implement Networker. The worker sets it for
+	// tasks using the taskcluster proxy, which listens on its gateway.
+	IsolatedNetwork bool
 }
 
 // ImageFetcher opens image artifacts.
@@ -81,4 +86,22 @@ type Engine interface {
 // imageHash. Call it only after a successful Prepare.
 type ImageIdentifier interface {
 	ImageID(ctx context.Context, t *Task) (string, error)
+}
+
+// Network is a task's own network (Task.IsolatedNetwork).
+type Network struct {
+	// Name is the engine's name of the network.
+	Name string
+	// Gateway is the host's IPv4 address on the network, e.g. "172.18.0.1".
+	Gateway string
+	// Subnet is the network's IPv4 subnet, e.g. "172.18.0.0/16": the
+	// source of every connection from the task's container.
+	Subnet string
+}
+
+// Networker is implemented by engines that can give a task a network of
+// its own. Call TaskNetwork only after a successful Prepare of a task with
+// IsolatedNetwork set.
+type Networker interface {
+	TaskNetwork(ctx context.Context, t *Task) (Network, error)
 }

@@ -68,6 +68,12 @@ type RunOptions struct {
 	// Expires is the expiry of artifacts that do not set their own (the
 	// task's expiry).
 	Expires time.Time
+	// BeforeStart, when set, is called after Prepare and before the
+	// container is created: it may still change t.Identity and t.Plan
+	// (e.g. start a proxy and add its URL and host entry). n is the
+	// task's own network (Task.IsolatedNetwork), else nil. An error ends
+	// the run as an infrastructure failure.
+	BeforeStart func(ctx context.Context, t *Task, n *Network) error
 }
 
 // Result is how a run ended. Resolution and Reason are what to report to
@@ -147,6 +153,11 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 		}
 		res.ImageID = id
 	}
+	if err := r.beforeStart(ctx, t, opts); err != nil {
+		*errs = append(*errs, err)
+		r.infraFailure(ctx, res, err)
+		return false
+	}
 	log.Infof("=== Task Starting ===")
 	runCtx, cancel := ctx, context.CancelFunc(func() {})
 	if p.MaxRunTime > 0 {
@@ -200,6 +211,29 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 		}
 	}
 	return true
+}
+
+// beforeStart looks up the task's own network and calls opts.BeforeStart.
+func (r *Runner) beforeStart(ctx context.Context, t *Task, opts RunOptions) error {
+	var n *Network
+	if t.IsolatedNetwork {
+		nw, ok := r.cfg.Engine.(Networker)
+		if !ok {
+			return errors.New("task network: the engine cannot give a task its own network")
+		}
+		got, err := nw.TaskNetwork(ctx, t)
+		if err != nil {
+			return fmt.Errorf("task network: %w", err)
+		}
+		n = &got
+	}
+	if opts.BeforeStart == nil {
+		return nil
+	}
+	if err := opts.BeforeStart(ctx, t, n); err != nil {
+		return fmt.Errorf("before start: %w", err)
+	}
+	return nil
 }
 
 // policy applies docker-worker's exit-status policy to a finished run.

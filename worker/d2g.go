@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -84,16 +85,9 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 				"Remove features.taskclusterProxy, or run the task on a generic-worker pool with enableTaskclusterProxy.", cfg.TaskQueueID())
 			return Outcome{Resolution: Exception("malformed-payload")}
 		}
-		url, host, stop, err := e.Proxy.Start(ctx, t)
-		if err != nil {
-			t.Log.Errorf("could not start the taskcluster proxy: %v", err)
-			return Outcome{Resolution: Exception("internal-error")}
-		}
-		defer stop()
-		id.ProxyURL = url
-		p.ExtraHosts = append(p.ExtraHosts, host)
 	}
-	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID}
+	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID,
+		IsolatedNetwork: p.Features.TaskclusterProxy}
 	if p.Image.Kind != plan.ImageNamed {
 		if e.Images != nil {
 			task.Images = e.Images(t)
@@ -105,7 +99,20 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		t.Log.Errorf("worker internal error: no task runner configured")
 		return Outcome{Resolution: Exception("internal-error")}
 	}
-	res, err := e.Runner.Run(ctx, task, runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires})
+	opts := runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires}
+	if task.IsolatedNetwork {
+		var stop func()
+		defer func() {
+			if stop != nil {
+				stop()
+			}
+		}()
+		opts.BeforeStart = func(ctx context.Context, rt *runner.Task, n *runner.Network) (err error) {
+			stop, err = e.startProxy(ctx, t, rt, n)
+			return err
+		}
+	}
+	res, err := e.Runner.Run(ctx, task, opts)
 	if err != nil && res.Resolution != runner.Completed {
 		// Infrastructure details for the worker's own log are in err; the
 		// runner already wrote the task-facing message.
@@ -119,6 +126,26 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		out.Environment = map[string]any{"imageHash": res.ImageID}
 	}
 	return out
+}
+
+// startProxy serves the taskcluster proxy of run t on the gateway of its
+// own network n, admitting only that network's subnet, and points the
+// container at it.
+func (e *D2GExecutor) startProxy(ctx context.Context, t *TaskRun, rt *runner.Task, n *runner.Network) (func(), error) {
+	if n == nil {
+		return nil, errors.New("taskcluster proxy: the task has no network of its own")
+	}
+	_, subnet, err := net.ParseCIDR(n.Subnet)
+	if err != nil {
+		return nil, fmt.Errorf("taskcluster proxy: subnet of network %s: %w", n.Name, err)
+	}
+	url, host, stop, err := e.Proxy.Start(ctx, t, n.Gateway, subnet)
+	if err != nil {
+		return nil, err
+	}
+	rt.Identity.ProxyURL = url
+	rt.Plan.ExtraHosts = append(rt.Plan.ExtraHosts, host)
+	return stop, nil
 }
 
 // translateFailure writes every problem to the task log.

@@ -79,7 +79,7 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := testOptions(t, &D2GExecutor{Runner: rn, Translate: planForTask})
+	opts := testOptions(t, &D2GExecutor{Runner: rn, Translate: planForTask, Proxy: &TaskclusterProxy{Port: freePort(t)}})
 	return e.newWorker(t, opts)
 }
 

@@ -21,40 +21,23 @@ import (
 // credentials, restricted to the task's scopes plus
 // queue:create-artifact:<taskId>/<runId>, and forwarded to the root URL.
 //
-// It listens on BindIP (the Docker bridge gateway, reachable from
-// containers on the default bridge) at Port + 4×slot, as generic-worker
-// spaces its per-slot ports.
+// As generic-worker, each run's proxy listens on the gateway of the run's
+// own Docker network (runner.Task.IsolatedNetwork), at Port + 4×slot, and
+// admits only connections from that network's subnet. The gateway is a
+// host address, so containers on other networks can connect to it; they
+// are answered 403 and nothing is forwarded.
 type TaskclusterProxy struct {
-	BindIP string
 	Port   int
 	Logger *slog.Logger
 }
 
-// BridgeGatewayIP returns the IPv4 address of the host interface name
-// (docker0 for Docker's default bridge).
-func BridgeGatewayIP(name string) (string, error) {
-	ifc, err := net.InterfaceByName(name)
-	if err != nil {
-		return "", fmt.Errorf("taskcluster proxy: interface %s: %w", name, err)
-	}
-	addrs, err := ifc.Addrs()
-	if err != nil {
-		return "", fmt.Errorf("taskcluster proxy: interface %s: %w", name, err)
-	}
-	for _, a := range addrs {
-		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil {
-			return n.IP.String(), nil
-		}
-	}
-	return "", fmt.Errorf("taskcluster proxy: interface %s has no IPv4 address", name)
-}
-
-// Start serves the proxy for run t in slot and returns the URL the
-// container uses, the /etc/hosts entry that makes "taskcluster" resolve,
-// and a stop function.
-func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun) (proxyURL, host string, stop func(), err error) {
+// Start serves the proxy for run t in slot on bindIP, admitting only
+// clients whose source address is in allowed (nil admits any: tests).
+// It returns the URL the container uses, the /etc/hosts entry that makes
+// "taskcluster" resolve to bindIP, and a stop function.
+func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun, bindIP string, allowed *net.IPNet) (proxyURL, host string, stop func(), err error) {
 	port := p.Port + 4*t.Slot
-	ln, err := net.Listen("tcp", net.JoinHostPort(p.BindIP, strconv.Itoa(port)))
+	ln, err := net.Listen("tcp", net.JoinHostPort(bindIP, strconv.Itoa(port)))
 	if err != nil {
 		return "", "", nil, fmt.Errorf("taskcluster proxy: listen: %w", err)
 	}
@@ -93,7 +76,7 @@ func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun) (proxyURL, hos
 			http.Error(w, "taskcluster proxy: "+err.Error(), http.StatusBadGateway)
 		},
 	}
-	srv := &http.Server{Handler: rp}
+	srv := &http.Server{Handler: sourceFilter(allowed, rp, logger)}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("taskcluster proxy stopped", "err", err)
@@ -104,5 +87,22 @@ func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun) (proxyURL, hos
 		proxyURL += ":" + strconv.Itoa(port)
 	}
 	t.Log.Infof("[taskcluster-proxy] serving %s for task %s (credentials %s)", proxyURL, t.TaskID, t.Credentials().ClientID)
-	return proxyURL, "taskcluster:" + p.BindIP, func() { _ = srv.Close() }, nil
+	return proxyURL, "taskcluster:" + bindIP, func() { _ = srv.Close() }, nil
+}
+
+// sourceFilter refuses requests whose source address is outside allowed.
+func sourceFilter(allowed *net.IPNet, next http.Handler, logger *slog.Logger) http.Handler {
+	if allowed == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, _, err := net.SplitHostPort(r.RemoteAddr)
+		ip := net.ParseIP(h)
+		if err != nil || ip == nil || !allowed.Contains(ip) {
+			logger.Warn("taskcluster proxy: refused a client outside the task's network", "remote", r.RemoteAddr, "network", allowed.String())
+			http.Error(w, "taskcluster proxy: forbidden: client is not on the task's network", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -41,8 +41,9 @@ func TestTaskclusterProxySignsWithTaskCredentials(t *testing.T) {
 	}
 	run := &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Task: def, Log: tl, Config: &env.cfg,
 		Credentials: func() Credentials { return c.Credentials }}
-	p := &TaskclusterProxy{BindIP: "127.0.0.1", Port: freePort(t)}
-	url, host, stop, err := p.Start(context.Background(), run)
+	p := &TaskclusterProxy{Port: freePort(t)}
+	_, loopback, _ := net.ParseCIDR("127.0.0.0/8")
+	url, host, stop, err := p.Start(context.Background(), run, "127.0.0.1", loopback)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,16 +51,8 @@ func TestTaskclusterProxySignsWithTaskCredentials(t *testing.T) {
 	if host != "taskcluster:127.0.0.1" || url != "http://taskcluster:"+strconv.Itoa(p.Port) {
 		t.Errorf("url %s host %s", url, host)
 	}
-	base := "http://127.0.0.1:" + strconv.Itoa(p.Port)
 	get := func(path string) (int, string) {
-		client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		resp, err := client.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return proxyGet(t, "http://127.0.0.1:"+strconv.Itoa(p.Port)+path)
 	}
 	// Legacy and /api/ forms both reach the queue, signed.
 	for _, path := range []string{"/queue/v1/task/p1", "/api/queue/v1/task/p1/status"} {
@@ -81,6 +74,46 @@ func TestTaskclusterProxySignsWithTaskCredentials(t *testing.T) {
 	if signed != 2 {
 		t.Errorf("%d proxied calls signed with the task credentials, want 2", signed)
 	}
+}
+
+// TestTaskclusterProxyRefusesOtherNetworks: a client whose source
+// address is outside the task's network is refused, and nothing is
+// forwarded.
+func TestTaskclusterProxyRefusesOtherNetworks(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	tl, err := NewTaskLog(filepath.Join(t.TempDir(), "log"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &TaskRun{TaskID: "p2", Log: tl, Config: &env.cfg,
+		Credentials: func() Credentials { return Credentials{ClientID: "c", AccessToken: "a"} }}
+	p := &TaskclusterProxy{Port: freePort(t)}
+	_, other, _ := net.ParseCIDR("172.31.254.0/24")
+	_, _, stop, err := p.Start(context.Background(), run, "127.0.0.1", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if code, body := proxyGet(t, "http://127.0.0.1:"+strconv.Itoa(p.Port)+"/api/queue/v1/task/p2/status"); code != http.StatusForbidden || !strings.Contains(body, "not on the task's network") {
+		t.Errorf("client outside the network: %d %s", code, body)
+	}
+	for _, call := range env.fake.Calls() {
+		if call.TaskID == "p2" {
+			t.Errorf("refused request reached the queue: %+v", call)
+		}
+	}
+}
+
+func proxyGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func TestExpandScopes(t *testing.T) {

@@ -164,11 +164,8 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	}
 	exec := &worker.D2GExecutor{Runner: rn, Translate: translateTask}
 	if cfg.EnableTaskclusterProxy {
-		if ip, err := worker.BridgeGatewayIP("docker0"); err != nil {
-			logger.Warn("no taskcluster proxy: tasks asking for it will be resolved malformed-payload", "err", err)
-		} else {
-			exec.Proxy = &worker.TaskclusterProxy{BindIP: ip, Port: cfg.TaskclusterProxyPort, Logger: logger}
-		}
+		// Each proxied task gets its own network; the proxy listens on its gateway.
+		exec.Proxy = &worker.TaskclusterProxy{Port: cfg.TaskclusterProxyPort, Logger: logger}
 	}
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{

@@ -198,11 +198,18 @@ func containerSpec(t *runner.Task, image string, extra map[string]string) (clien
 	if err := addDevices(hc, p.Capabilities, t.Identity); err != nil {
 		return client.ContainerCreateOptions{}, err
 	}
+	nc := &network.NetworkingConfig{}
+	if t.IsolatedNetwork {
+		// Attached to the task's own network only, not the default bridge.
+		name := NetworkName(t.Key)
+		hc.NetworkMode = container.NetworkMode(name)
+		nc.EndpointsConfig = map[string]*network.EndpointSettings{name: {}}
+	}
 	return client.ContainerCreateOptions{
 		Name:             ContainerName(t.Key),
 		Config:           cfg,
 		HostConfig:       hc,
-		NetworkingConfig: &network.NetworkingConfig{},
+		NetworkingConfig: nc,
 	}, nil
 }
 

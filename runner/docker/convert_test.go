@@ -118,6 +118,27 @@ func TestContainerSpec(t *testing.T) {
 	}
 }
 
+// TestContainerSpecNetwork: a task with its own network is attached to it
+// only; others stay on the default bridge.
+func TestContainerSpecNetwork(t *testing.T) {
+	task := baseTask()
+	got, err := containerSpec(task, "img", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.HostConfig.NetworkMode != "" || len(got.NetworkingConfig.EndpointsConfig) != 0 {
+		t.Errorf("default: network mode %q, endpoints %v", got.HostConfig.NetworkMode, got.NetworkingConfig.EndpointsConfig)
+	}
+	task.IsolatedNetwork = true
+	if got, err = containerSpec(task, "img", nil); err != nil {
+		t.Fatal(err)
+	}
+	eps := got.NetworkingConfig.EndpointsConfig
+	if got.HostConfig.NetworkMode != "dwshim-task-abc-2" || len(eps) != 1 || eps["dwshim-task-abc-2"] == nil {
+		t.Errorf("isolated: network mode %q, endpoints %v", got.HostConfig.NetworkMode, eps)
+	}
+}
+
 func TestContainerSpecErrors(t *testing.T) {
 	for name, edit := range map[string]func(*runner.Task){
 		"relative cache":       func(t *runner.Task) { t.Plan.Caches = []plan.Cache{{Name: "c", MountPath: "rel"}} },
@@ -139,6 +160,7 @@ func TestContainerSpecErrors(t *testing.T) {
 func TestNames(t *testing.T) {
 	tests := []struct{ got, want string }{
 		{ContainerName("abc-0"), "dwshim-abc-0"},
+		{NetworkName("abc-0"), "dwshim-task-abc-0"},
 		{ContainerName("a/b c"), "dwshim-a-b-c-" + shortHash("a/b c")},
 		{CacheVolumeName("level-3"), "dwshim-cache-level-3-" + shortHash("level-3")},
 		{CacheVolumeName("a/b"), "dwshim-cache-a-b-" + shortHash("a/b")},

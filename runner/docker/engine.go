@@ -44,6 +44,11 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 	s := e.state(t.Key)
 	s.image = image
 	warnHugeEnv(t, log)
+	if t.IsolatedNetwork {
+		if err := e.createNetwork(ctx, t, s); err != nil {
+			return err
+		}
+	}
 	caches, perTask := taskVolumes(t, e.opts.ExtraLabels)
 	for _, v := range append(caches, perTask...) {
 		if _, err := e.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Labels: v.Labels}); err != nil {

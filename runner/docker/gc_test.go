@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -72,7 +73,7 @@ func TestSweep(t *testing.T) {
 				Caches:    []plan.Cache{{Name: "sweep-cache-" + suffix, MountPath: "/c"}},
 				Artifacts: []plan.Artifact{{Name: "v", Path: "/v", Kind: plan.ArtifactVolume}},
 			},
-			Key: key + "-" + suffix, WorkerID: worker + "-" + suffix,
+			Key: key + "-" + suffix, WorkerID: worker + "-" + suffix, IsolatedNetwork: true,
 		}
 		t.Cleanup(func() {
 			e.Destroy(ctx, task)
@@ -80,6 +81,13 @@ func TestSweep(t *testing.T) {
 		})
 		if err := e.Prepare(ctx, task, io.Discard); err != nil {
 			t.Fatal(err)
+		}
+		n, err := e.TaskNetwork(ctx, task)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gw, sub := net.ParseIP(n.Gateway), mustCIDR(t, n.Subnet); n.Name != NetworkName(task.Key) || gw == nil || !sub.Contains(gw) {
+			t.Errorf("task network %+v", n)
 		}
 		if _, err := e.Run(ctx, task, io.Discard); err != nil {
 			t.Fatal(err)
@@ -111,13 +119,37 @@ func TestSweep(t *testing.T) {
 	if !exists("cache", err) {
 		t.Error("the sweep removed a cache volume")
 	}
+	_, err = cli.NetworkInspect(ctx, NetworkName(a.Key), client.NetworkInspectOptions{})
+	if exists("network a", err) {
+		t.Error("worker a's task network survived the sweep")
+	}
 	_, err = cli.ContainerInspect(ctx, ContainerName(b.Key), client.ContainerInspectOptions{})
 	if !exists("container b", err) {
 		t.Error("the sweep removed worker b's container")
 	}
+	_, err = cli.NetworkInspect(ctx, NetworkName(b.Key), client.NetworkInspectOptions{})
+	if !exists("network b", err) {
+		t.Error("the sweep removed worker b's network")
+	}
+	if err := e.Destroy(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	_, err = cli.NetworkInspect(ctx, NetworkName(b.Key), client.NetworkInspectOptions{})
+	if exists("network b", err) {
+		t.Error("Destroy left the task network")
+	}
 	if err := e.Sweep(ctx, ""); err == nil {
 		t.Error("Sweep with an empty worker id succeeded")
 	}
+}
+
+func mustCIDR(t *testing.T, s string) *net.IPNet {
+	t.Helper()
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		t.Fatalf("subnet %q: %v", s, err)
+	}
+	return n
 }
 
 // TestGC loads three artifact images with a bound of two: the most recently

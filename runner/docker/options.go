@@ -94,6 +94,7 @@ var _ runner.Engine = (*Engine)(nil)
 type taskState struct {
 	image       string // reference to create the container from
 	containerID string
+	network     runner.Network // Task.IsolatedNetwork: created by Prepare
 }
 
 // New connects to the daemon (lazily: the first call negotiates the API
