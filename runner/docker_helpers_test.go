@@ -9,28 +9,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker"
 )
 
 const testWorkerID = "runner-test"
 
-// requireDocker fails in CI and skips elsewhere when the daemon or the
-// test image (scripts/test-env.sh) is missing.
+// requireDocker: see testenv.RequireDocker.
 func requireDocker(t *testing.T) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("docker needed in CI: %s", why)
-		}
-		t.Skip(why)
-	}
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		miss("no docker daemon: " + strings.TrimSpace(string(out)))
-	}
-	if err := exec.Command("docker", "image", "inspect", testImage).Run(); err != nil {
-		miss(testImage + " missing: run scripts/test-env.sh")
-	}
+	testenv.RequireDocker(t, testImage)
 }
 
 // testRegistry is the local registry scripts/test-env.sh starts.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker"
@@ -22,22 +23,10 @@ import (
 
 const e2eImage = "dwshim-test/busybox:latest"
 
-// requireDocker fails in CI and skips elsewhere when the daemon or the
-// test image (built by scripts/test-env.sh) is missing.
+// requireDocker: see testenv.RequireDocker.
 func requireDocker(t *testing.T) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("docker needed in CI: %s", why)
-		}
-		t.Skip(why)
-	}
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		miss("no docker daemon: " + strings.TrimSpace(string(out)))
-	}
-	if err := exec.Command("docker", "image", "inspect", e2eImage).Run(); err != nil {
-		miss(e2eImage + " missing: run scripts/test-env.sh")
-	}
+	testenv.RequireDocker(t, e2eImage)
 }
 
 // e2eLabel marks every Docker object these tests make.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker"
@@ -34,18 +35,7 @@ func init() {
 
 func requireDockerLocal(t *testing.T) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("docker needed in CI: %s", why)
-		}
-		t.Skip(why)
-	}
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		miss("no docker daemon: " + strings.TrimSpace(string(out)))
-	}
-	if err := exec.Command("docker", "image", "inspect", localTestImage).Run(); err != nil {
-		miss(localTestImage + " missing: run scripts/test-env.sh")
-	}
+	testenv.RequireDocker(t, localTestImage)
 }
 
 // labelLocal labels what dwshim local creates for t, and checks at the end

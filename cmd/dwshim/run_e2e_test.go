@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/testenv"
+
 	"github.com/taskcluster/taskcluster/v44/tools/workerproto"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
@@ -23,18 +25,7 @@ const runTestImage = "dwshim-test/busybox:latest"
 
 func requireDockerRun(t *testing.T) {
 	t.Helper()
-	miss := func(why string) {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("docker needed in CI: %s", why)
-		}
-		t.Skip(why)
-	}
-	if out, err := exec.Command("docker", "version", "--format", "{{.Server.Version}}").CombinedOutput(); err != nil {
-		miss("no docker daemon: " + strings.TrimSpace(string(out)))
-	}
-	if err := exec.Command("docker", "image", "inspect", runTestImage).Run(); err != nil {
-		miss(runTestImage + " missing: run scripts/test-env.sh")
-	}
+	testenv.RequireDocker(t, runTestImage)
 }
 
 // TestRunWithWorkerRunner drives `dwshim run --with-worker-runner` as
