@@ -97,10 +97,11 @@ func (t *tracker) skipSep(off int64) int64 {
 // point from, where the decoder was in the state that prefix puts a fresh
 // decoder in (e.g. `{"k":0` after an object member). encoding/json's
 // Decoder offsets are not reliable across Token and Decode, so the retained
-// bytes are re-checked from the known-good point.
+// bytes are re-checked from the known-good point. Callers handle a clean
+// end of input themselves, so io.EOF here means the input stopped short.
 func (t *tracker) syntaxError(file string, err error, from int64, prefix string) error {
 	var se *json.SyntaxError
-	if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return &readError{file: file, err: err}
 	}
 	off, msg := t.read, "unexpected end of input"
