@@ -46,6 +46,10 @@ type localFlags struct {
 // Docker; tests set dwshim.test.
 var localLabels map[string]string
 
+// localImageRepo is where the engine tags loaded image artifacts; empty is
+// the engine's default. Tests use their own so they can remove theirs.
+var localImageRepo string
+
 // localIO is where dwshim local reads and writes.
 type localIO struct {
 	Stdin  io.Reader

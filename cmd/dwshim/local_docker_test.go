@@ -145,6 +145,24 @@ func TestLocalCapabilityRefused(t *testing.T) {
 
 func TestLocalImageFileAndRootURL(t *testing.T) {
 	labelLocal(t)
+	// The engine tags the loaded artifact images in a repository of this
+	// test's own, removed at the end.
+	const repo = "dwshim-test/local-artifacts"
+	old := localImageRepo
+	localImageRepo = repo
+	t.Cleanup(func() {
+		localImageRepo = old
+		out, err := exec.Command("docker", "images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference="+repo).Output()
+		if err != nil {
+			t.Errorf("list test images: %v", err)
+			return
+		}
+		for _, tag := range strings.Fields(string(out)) {
+			if out, err := exec.Command("docker", "rmi", tag).CombinedOutput(); err != nil {
+				t.Errorf("remove %s: %v: %s", tag, err, out)
+			}
+		}
+	})
 	// A fixed path and modification time keep the image identity (and so
 	// the engine's tag for it) the same from one test run to the next.
 	tar := filepath.Join(os.TempDir(), "dwshim-local-test-image.tar")
