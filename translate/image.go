@@ -187,10 +187,10 @@ func splitDomain(name string) (domain, remainder string) {
 	switch {
 	case !ok:
 		return "docker.io", "library/" + name
+	case first == "index.docker.io": // the legacy name of docker.io
+		domain, remainder = "docker.io", rest
 	case first == "localhost", strings.ContainsAny(first, ".:"), strings.ToLower(first) != first:
 		domain, remainder = first, rest
-	case first == "index.docker.io":
-		domain, remainder = "docker.io", rest
 	default:
 		domain, remainder = "docker.io", name
 	}
