@@ -3,7 +3,8 @@ package lint
 import (
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/dwshim/dwshim/schemas"
 )
 
 // fastValid reports whether raw, a syntactically valid JSON document, is
@@ -198,36 +199,11 @@ func eachElement(v []byte, ok func([]byte) bool) bool {
 }
 
 // plainDateTime accepts a quoted, unescaped RFC 3339 date-time in the usual
-// forms (2026-01-02T15:04:05[.000]Z or with a ±hh:mm offset).
+// forms (see schemas.PlainDateTime).
 func plainDateTime(q []byte) bool {
 	if len(q) < 22 || q[0] != '"' || q[len(q)-1] != '"' {
 		return false
 	}
 	s := string(q[1 : len(q)-1])
-	for i := range 19 {
-		if i != 4 && i != 7 && i != 10 && i != 13 && i != 16 && (s[i] < '0' || s[i] > '9') {
-			return false
-		}
-	}
-	if strings.ContainsAny(s, `\ `) || len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
-		return false
-	}
-	rest := s[19:]
-	if r, ok := strings.CutPrefix(rest, "."); ok {
-		n := 0
-		for n < len(r) && r[n] >= '0' && r[n] <= '9' {
-			n++
-		}
-		if n == 0 {
-			return false
-		}
-		rest = r[n:]
-	}
-	if rest != "Z" && !(len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
-		rest[1] >= '0' && rest[1] <= '1' && rest[2] >= '0' && rest[2] <= '9' &&
-		rest[4] >= '0' && rest[4] <= '5' && rest[5] >= '0' && rest[5] <= '9') {
-		return false
-	}
-	_, err := time.Parse(time.RFC3339Nano, s)
-	return err == nil
+	return !strings.ContainsAny(s, `\ `) && schemas.PlainDateTime(s)
 }

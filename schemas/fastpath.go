@@ -122,7 +122,7 @@ func fastArtifacts(v any) bool {
 		n := 2
 		if e, ok := a["expires"]; ok {
 			s, _ := e.(string)
-			if !plainDateTime(s) {
+			if !PlainDateTime(s) {
 				return false
 			}
 			n++
@@ -240,11 +240,12 @@ func integerValue(v any) (int64, bool) {
 	return 0, false
 }
 
-// plainDateTime accepts the usual RFC 3339 timestamps
+// PlainDateTime accepts the usual RFC 3339 timestamps
 // (2026-01-02T15:04:05[.000]Z or with a ±hh:mm offset) that every
-// date-time validator accepts; leap seconds and odd forms go to the full
-// validator.
-func plainDateTime(s string) bool {
+// date-time validator accepts; false means "not sure", not "invalid": leap
+// seconds and odd forms are left to the full validator. Fast paths (here and
+// in lint) use it.
+func PlainDateTime(s string) bool {
 	if len(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return false
 	}

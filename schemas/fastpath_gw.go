@@ -127,7 +127,7 @@ func fastGWArtifacts(v any) bool {
 				}
 			case k == "expires":
 				s, _ := e.(string)
-				if !plainDateTime(s) {
+				if !PlainDateTime(s) {
 					return false
 				}
 			case k == "contentEncoding":
