@@ -23,6 +23,8 @@ package native
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/dwshim/dwshim/translate"
 )
 
 // Payload is the generic-worker payload the native target emits: the
@@ -103,19 +105,9 @@ func (t Time) MarshalJSON() ([]byte, error) {
 }
 
 // Warning is a docker-worker behaviour the native target changes or cannot
-// keep; Pointer is into the docker-worker payload.
-type Warning struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
-}
-
-func (w Warning) String() string {
-	ptr := w.Pointer
-	if ptr == "" {
-		ptr = "/"
-	}
-	return ptr + ": " + w.Message
-}
+// keep; Pointer is into the docker-worker payload. It is translate's type,
+// so callers print both targets' warnings the same way.
+type Warning = translate.Warning
 
 // Files the commands keep in the task directory.
 const (

@@ -26,12 +26,14 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
-func (p Problem) String() string {
-	ptr := p.Pointer
+func (p Problem) String() string { return located(p.Pointer, p.Message) }
+
+// located renders "POINTER: MESSAGE", with "/" for the document itself.
+func located(ptr, msg string) string {
 	if ptr == "" {
 		ptr = "/"
 	}
-	return ptr + ": " + p.Message
+	return ptr + ": " + msg
 }
 
 // Error is a translation failure with every problem found.
@@ -55,10 +57,4 @@ type Warning struct {
 	Message string `json:"message"`
 }
 
-func (w Warning) String() string {
-	ptr := w.Pointer
-	if ptr == "" {
-		ptr = "/"
-	}
-	return ptr + ": " + w.Message
-}
+func (w Warning) String() string { return located(w.Pointer, w.Message) }
