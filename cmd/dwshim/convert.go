@@ -2,9 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"sort"
 	"strings"
@@ -112,29 +110,4 @@ func nvidiaDevices(dev string) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
-}
-
-// executeIO is execute with explicit standard streams, for tests.
-func executeIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.Execute()
-	if err == nil {
-		return 0
-	}
-	var ee *exitError
-	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(stderr, "dwshim:", ee.err)
-		}
-		return ee.code
-	}
-	fmt.Fprintln(stderr, "dwshim:", err)
-	if isUsageError(err) {
-		return 2
-	}
-	return 1
 }

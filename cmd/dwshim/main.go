@@ -10,6 +10,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -54,11 +55,20 @@ func main() {
 	os.Exit(execute(os.Args[1:]))
 }
 
-// execute runs the CLI with args and returns the exit code: 0 success,
-// what a command asked for via withCode, 2 for usage errors, 1 otherwise.
+// execute runs the CLI with args on the process's standard streams and
+// returns the exit code: 0 success, what a command asked for via withCode,
+// 2 for usage errors, 1 otherwise.
 func execute(args []string) int {
+	return executeIO(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// executeIO is execute with explicit standard streams (tests use it).
+func executeIO(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return 0
@@ -66,11 +76,11 @@ func execute(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "dwshim:", ee.err)
+			fmt.Fprintln(stderr, "dwshim:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "dwshim:", err)
+	fmt.Fprintln(stderr, "dwshim:", err)
 	if isUsageError(err) {
 		return 2
 	}
