@@ -43,9 +43,11 @@ func ContentTypeFor(name string) string {
 	return "application/octet-stream"
 }
 
-// gzipFor reports whether name is stored gzip-encoded.
+// gzipFor reports whether name is stored gzip-encoded. The bulk log is,
+// despite its .gz name: docker-worker stored it as text/plain with
+// Content-Encoding gzip.
 func gzipFor(name string) bool {
-	return !compressedExts[strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")]
+	return name == bulkLogName || !compressedExts[strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")]
 }
 
 // Artifacts uploads the artifacts of one task run with the run's current

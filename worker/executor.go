@@ -55,7 +55,7 @@ type TaskRun struct {
 	// (auth.expandScopes, as generic-worker); nil when unavailable.
 	ExpandScopes func(ctx context.Context, scopes []string) ([]string, error)
 	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
-	// runs (per-slot ports, as generic-worker).
+	// runs: slot n uses the n-th loopback devices.
 	Slot int
 }
 

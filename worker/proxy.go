@@ -21,22 +21,25 @@ import (
 // credentials, restricted to the task's scopes plus
 // queue:create-artifact:<taskId>/<runId>, and forwarded to the root URL.
 //
-// As generic-worker, each run's proxy listens on the gateway of the run's
-// own Docker network (runner.Task.IsolatedNetwork), at Port + 4×slot, and
-// admits only connections from that network's subnet. The gateway is a
-// host address, so containers on other networks can connect to it; they
-// are answered 403 and nothing is forwarded.
+// Each run's proxy listens on the gateway of the run's own Docker network
+// (runner.Task.IsolatedNetwork) at Port (80 by default), and admits only
+// connections from that network's subnet. Every run has its own gateway
+// address, so every slot gets http://taskcluster on the same port, as
+// docker-worker gave each task (generic-worker uses Port + 4×slot, so only
+// its slot 0 has port 80). The gateway is a host address, so containers on
+// other networks can connect to it; they are answered 403 and nothing is
+// forwarded.
 type TaskclusterProxy struct {
 	Port   int
 	Logger *slog.Logger
 }
 
-// Start serves the proxy for run t in slot on bindIP, admitting only
+// Start serves the proxy for run t on bindIP, admitting only
 // clients whose source address is in allowed (nil admits any: tests).
 // It returns the URL the container uses, the /etc/hosts entry that makes
 // "taskcluster" resolve to bindIP, and a stop function.
 func (p *TaskclusterProxy) Start(ctx context.Context, t *TaskRun, bindIP string, allowed *net.IPNet) (proxyURL, host string, stop func(), err error) {
-	port := p.Port + 4*t.Slot
+	port := p.Port
 	ln, err := net.Listen("tcp", net.JoinHostPort(bindIP, strconv.Itoa(port)))
 	if err != nil {
 		return "", "", nil, fmt.Errorf("taskcluster proxy: listen: %w", err)

@@ -149,7 +149,11 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	if w.cfg.CreateObjectArtifacts {
 		arts.objects = w.opts.Objects
 	}
-	live := w.publishLiveLog(finish, log, tl, arts, def.Expires)
+	names := logNamesOf(def.Payload)
+	live := ""
+	if names.liveLog {
+		live = w.publishLiveLog(finish, log, tl, arts, names.live, def.Expires)
+	}
 	if live != "" {
 		defer w.live.Remove(live)
 	}
@@ -182,14 +186,14 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		out.Resolution = Exception("internal-error")
 	}
 	log.Info("task finished", "resolution", out.Resolution.String(), "duration", w.opts.Now().Sub(started).Round(time.Millisecond).String())
-	w.finishLogs(finish, log, tl, arts, rs, def, out, live != "")
+	w.finishLogs(finish, log, tl, arts, rs, def, out, names, live != "")
 	rs.resolve(finish, w, out.Resolution)
 }
 
-// publishLiveLog serves tl live and points public/logs/live.log at it,
+// publishLiveLog serves tl live and points the live log artifact name at it,
 // expiring at maxTaskRunTime + 15 minutes (as generic-worker). It returns
 // the token, "" without a live-log server.
-func (w *Worker) publishLiveLog(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, taskExpires time.Time) string {
+func (w *Worker) publishLiveLog(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, name string, taskExpires time.Time) string {
 	if w.live == nil {
 		return ""
 	}
@@ -199,16 +203,11 @@ func (w *Worker) publishLiveLog(ctx context.Context, log *slog.Logger, tl *TaskL
 	if d := w.opts.Now().Add(w.cfg.MaxRunTime() + 15*time.Minute); taskExpires.IsZero() || d.Before(exp) {
 		exp = d
 	}
-	if err := arts.Reference(ctx, liveLogName, url, "text/plain; charset=utf-8", exp); err != nil {
+	if err := arts.Reference(ctx, name, url, "text/plain; charset=utf-8", exp); err != nil {
 		log.Warn("live log artifact", "err", err)
 	}
 	return live
 }
-
-const (
-	liveLogName    = "public/logs/live.log"
-	backingLogName = "public/logs/live_backing.log"
-)
 
 func (w *Worker) logHeader(tl *TaskLog, taskID string) {
 	meta := w.cfg.WorkerTypeMetadata
@@ -222,18 +221,27 @@ func (w *Worker) logHeader(tl *TaskLog, taskID string) {
 	tl.Infof("Task ID: %s", taskID)
 }
 
-// finishLogs closes the log and uploads it (and chain of trust).
-func (w *Worker) finishLogs(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, rs *runState, def TaskDefinition, out Outcome, live bool) {
+// finishLogs closes the log and uploads it under the names the payload
+// chose (see logNames), then chain of trust.
+func (w *Worker) finishLogs(ctx context.Context, log *slog.Logger, tl *TaskLog, arts *Artifacts, rs *runState, def TaskDefinition, out Outcome, names logNames, live bool) {
 	if err := tl.Close(); err != nil {
 		log.Error("task log", "err", err)
 	}
-	if err := arts.UploadFile(ctx, backingLogName, tl.Path(), "text/plain; charset=utf-8", def.Expires); err != nil {
-		log.Error("upload backing log", "err", err)
-		return
+	if names.liveLog {
+		if err := arts.UploadFile(ctx, names.backing, tl.Path(), "text/plain; charset=utf-8", def.Expires); err != nil {
+			log.Error("upload backing log", "err", err)
+			return
+		}
+		if live {
+			if err := arts.Link(ctx, names.live, names.backing, "text/plain; charset=utf-8", def.Expires); err != nil {
+				log.Warn("re-point live log", "err", err)
+			}
+		}
 	}
-	if live {
-		if err := arts.Link(ctx, liveLogName, backingLogName, "text/plain; charset=utf-8", def.Expires); err != nil {
-			log.Warn("re-point live log", "err", err)
+	if names.bulk {
+		if err := arts.UploadFile(ctx, bulkLogName, tl.Path(), "text/plain; charset=utf-8", def.Expires); err != nil {
+			log.Error("upload bulk log", "err", err)
+			return
 		}
 	}
 	if out.ChainOfTrust && w.cfg.EnableChainOfTrust && w.signer != nil {
