@@ -43,6 +43,9 @@ type Options struct {
 	LiveLogHost string
 	// HTTPClient does artifact PUTs (default http.DefaultClient).
 	HTTPClient *http.Client
+	// StatusPath, when set, is kept as generic-worker's worker-status.json
+	// (see Status); "" keeps none.
+	StatusPath string
 }
 
 var (
@@ -216,6 +219,7 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 	w.claimCancel = claimCancel
 	w.mu.Unlock()
 	var wg sync.WaitGroup
+	defer w.removeStatus()
 	code := w.claimLoop(claimCtx, &wg)
 	w.drain(&wg)
 	return code, nil
@@ -333,6 +337,7 @@ func (w *Worker) start(c Claim, wg *sync.WaitGroup) {
 		rs.slot++
 	}
 	w.running[rs.key()] = rs
+	w.writeStatus()
 	if w.abortRuns {
 		cancel(errWorkerShutdown)
 	}
@@ -343,6 +348,7 @@ func (w *Worker) start(c Claim, wg *sync.WaitGroup) {
 		defer func() {
 			w.mu.Lock()
 			delete(w.running, rs.key())
+			w.writeStatus()
 			w.mu.Unlock()
 			cancel(nil)
 			w.poke()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dwshim/dwshim/internal/buildinfo"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/translate"
@@ -188,7 +189,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 		Engine: engine, Logger: logger,
 		Worker: runner.WorkerInfo{
 			WorkerID: workerID, WorkerGroup: "local", WorkerNodeType: "local",
-			WorkerPool: task.Identity.WorkerPool, WorkerVersion: "dwshim " + version, Hostname: host,
+			WorkerPool: task.Identity.WorkerPool, WorkerVersion: buildinfo.String(), Hostname: host,
 		},
 	})
 	if err != nil {

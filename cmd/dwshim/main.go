@@ -19,6 +19,10 @@ import (
 // subcommands is filled by each command file's init.
 var subcommands []func() *cobra.Command
 
+// rootSetup is filled by command files that add root-level flags
+// (generic-worker's --version, --short-version).
+var rootSetup []func(root *cobra.Command)
+
 // exitError carries a process exit code out of a command's RunE.
 type exitError struct {
 	code int
@@ -47,6 +51,9 @@ func newRootCmd() *cobra.Command {
 	}
 	for _, mk := range subcommands {
 		root.AddCommand(mk())
+	}
+	for _, setup := range rootSetup {
+		setup(root)
 	}
 	return root
 }

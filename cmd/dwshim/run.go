@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dwshim/dwshim/internal/buildinfo"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/translate"
@@ -157,7 +158,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	defer closeEngine()
 	rn, err := runner.New(runner.Config{Engine: engine, Logger: logger, Worker: runner.WorkerInfo{
 		WorkerID: cfg.WorkerID, WorkerGroup: cfg.WorkerGroup, WorkerNodeType: cfg.InstanceType,
-		WorkerPool: cfg.TaskQueueID(), WorkerVersion: "dwshim " + version, PublicIP: cfg.PublicIP,
+		WorkerPool: cfg.TaskQueueID(), WorkerVersion: buildinfo.String(), PublicIP: cfg.PublicIP,
 	}})
 	if err != nil {
 		return fail("cannot set up the runner", err)
@@ -170,7 +171,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	w, err := worker.New(cfg, worker.Options{
 		Queue: q, Objects: q, Auth: q, WorkerManager: q, Logger: logger, Protocol: proto, Executor: exec,
-		ClaimInterval: f.claimInterval,
+		ClaimInterval: f.claimInterval, StatusPath: worker.DefaultStatusPath(),
 	})
 	if err != nil {
 		var ce *worker.ConfigError

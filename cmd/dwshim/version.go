@@ -4,21 +4,36 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-)
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+	"github.com/dwshim/dwshim/internal/buildinfo"
+)
 
 func init() {
 	subcommands = append(subcommands, func() *cobra.Command {
 		return &cobra.Command{
 			Use:   "version",
-			Short: "Print dwshim's version",
+			Short: "Print dwshim's version and source commit",
 			Args:  cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				_, err := fmt.Fprintln(cmd.OutOrStdout(), "dwshim", version)
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), buildinfo.String())
 				return err
 			},
+		}
+	})
+	// generic-worker's --version (the full line) and --short-version (the
+	// bare version, which image-building scripts compare).
+	rootSetup = append(rootSetup, func(root *cobra.Command) {
+		root.Version = buildinfo.String()
+		root.SetVersionTemplate("{{.Version}}\n")
+		var short bool
+		root.Flags().BoolVar(&short, "short-version", false, "print the bare release version and exit")
+		root.Args = cobra.NoArgs
+		root.RunE = func(cmd *cobra.Command, _ []string) error {
+			if short {
+				_, err := fmt.Fprintln(cmd.OutOrStdout(), buildinfo.Version())
+				return err
+			}
+			return cmd.Help()
 		}
 	})
 }
