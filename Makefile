@@ -5,7 +5,7 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build test test-env test-go vet fmt-check bench fuzz soak demo clean
+.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo clean
 
 all: build
 
@@ -13,7 +13,7 @@ build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/dwshim
 
 # test: install and start what the tests need, then run every test.
-test: test-env fmt-check vet test-go
+test: test-env fmt-check vet test-go jsone-spec
 
 test-env:
 	bash scripts/test-env.sh
@@ -29,6 +29,10 @@ vet:
 # injected queue faults) in make test; about two minutes on 2 cores.
 test-go:
 	DWSHIM_E2E_SOAK_TASKS=$${DWSHIM_E2E_SOAK_TASKS:-200} $(GO) test -count=1 -timeout 30m ./...
+
+# jsone-spec: JSON-e's specification suite, with the count of cases passed.
+jsone-spec:
+	@set -o pipefail; $(GO) test -count=1 -run '^TestSpecification$$' -v ./jsone | grep -E '^\s+spec_test.go:[0-9]+: specification:' | sed 's/^ *spec_test.go:[0-9]*: /jsone /'
 
 bench: build
 	bash scripts/bench.sh
