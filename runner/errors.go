@@ -11,4 +11,9 @@ var (
 	ErrPathNotFound = errors.New("path not found in container")
 	// ErrEngineUnavailable: the engine (daemon) cannot be reached.
 	ErrEngineUnavailable = errors.New("container engine unavailable")
+	// ErrImageUnavailable: the image is not present locally and could not
+	// be fetched for another reason than "not found" (registry unreachable,
+	// offline). An infrastructure failure for a worker (retried); dwshim
+	// local exits with its image-not-found code.
+	ErrImageUnavailable = errors.New("image not available")
 )

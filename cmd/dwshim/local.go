@@ -41,6 +41,11 @@ type localFlags struct {
 	Config    string
 	DryRun    bool
 	LogFile   string
+	// Task and TaskIndex choose one task of a file with several.
+	Task      string
+	TaskIndex int
+	// ShowEnv prints env values in --dry-run (masked otherwise: secrets).
+	ShowEnv bool
 }
 
 // localLabels are extra labels on everything dwshim local creates in
@@ -59,16 +64,22 @@ type localIO struct {
 	// Terminal is set when Stdout is a terminal: image loads draw a
 	// progress bar on it.
 	Terminal bool
+	// StderrTerminal is set when Stderr is a terminal too: the summary
+	// then leaves out the error the task log just showed.
+	StderrTerminal bool
 }
 
 func newLocalCmd() *cobra.Command {
 	var f localFlags
 	cmd := &cobra.Command{
-		Use:   "local [flags] TASK|-",
+		Use:   "local [flags] TASK|TASKID|-",
 		Short: "Run a docker-worker task on this machine's Docker",
 		Long: `Run a docker-worker task definition or payload (JSON or YAML; "-" reads
 standard input) on the local Docker daemon, as docker-worker would: the
-task log goes to standard output, artifacts to a folder. The exit code is
+task log goes to standard output, artifacts to a folder. A file with
+several tasks (a task graph, JSON lines, {"tasks": [...]}) needs --task
+or --task-index. A taskId fetches the task (and its latest run's ID) from
+the queue of --root-url or TASKCLUSTER_ROOT_URL. The exit code is
 the task's own exit code, or 100-104 for failures that are not the
 task's (see docs/local.md).`,
 		Args: cobra.ExactArgs(1),
@@ -77,14 +88,20 @@ task's (see docs/local.md).`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
+			if f.RootURL == "" {
+				f.RootURL = os.Getenv("TASKCLUSTER_ROOT_URL")
+			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			out := cmd.OutOrStdout()
-			tty := false
+			sio := localIO{Stdin: cmd.InOrStdin(), Stdout: out, Stderr: cmd.ErrOrStderr()}
 			if fh, ok := out.(*os.File); ok {
-				tty = isTerminal(fh)
+				sio.Terminal = isTerminal(fh)
 			}
-			code, err := runLocal(ctx, f, args[0], localIO{Stdin: cmd.InOrStdin(), Stdout: out, Stderr: cmd.ErrOrStderr(), Terminal: tty})
+			if fh, ok := sio.Stderr.(*os.File); ok {
+				sio.StderrTerminal = sio.Terminal && isTerminal(fh)
+			}
+			code, err := runLocal(ctx, f, args[0], sio)
 			if code == 0 && err == nil {
 				return nil
 			}
@@ -94,9 +111,12 @@ task's (see docs/local.md).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.Artifacts, "artifacts", "artifacts", "folder for the task's artifacts (artifact NAME is written to DIR/NAME)")
 	fl.StringVar(&f.ImageFile, "image-file", "", "image tarball to use for a task-image or indexed-image")
-	fl.StringVar(&f.RootURL, "root-url", "", "Taskcluster root URL to fetch task-image and indexed-image artifacts from")
+	fl.StringVar(&f.RootURL, "root-url", "", "Taskcluster root URL to fetch a TASKID and task-image / indexed-image artifacts from (default $TASKCLUSTER_ROOT_URL)")
+	fl.StringVar(&f.Task, "task", "", "run the task with this label (or taskId, or metadata.name) of a file with several")
+	fl.IntVar(&f.TaskIndex, "task-index", -1, "run the task at this position (from 0) of a file with several")
 	fl.StringVar(&f.Config, "config", "", "generic-worker config JSON whose d2gConfig gates capabilities (default: the offline d2g config)")
 	fl.BoolVar(&f.DryRun, "dry-run", false, "print the execution plan as JSON and run nothing")
+	fl.BoolVar(&f.ShowEnv, "show-env", false, "with --dry-run, print env values (masked by default: they may hold secrets)")
 	fl.StringVar(&f.LogFile, "log", "", "also write the task log to this file")
 	return cmd
 }
@@ -104,12 +124,9 @@ task's (see docs/local.md).`,
 // runLocal is dwshim local without cobra. It returns the process exit
 // code, and an error to print when the failure is not the task's own.
 func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int, error) {
-	in, err := readInput(name, sio.Stdin)
+	in, code, err := loadInput(f, name, sio.Stdin)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return 1, err
-		}
-		return exitMalformed, err
+		return code, err
 	}
 	cfg, err := loadD2GConfig(f.Config)
 	if err != nil {
@@ -125,18 +142,65 @@ func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int,
 		if errors.As(err, &te) && te.Reason == translate.InternalError {
 			return exitInternal, err
 		}
-		return exitMalformed, problemsError(name, err)
+		return exitMalformed, problemsError(in.Name, err)
 	}
 	if f.DryRun {
 		enc := json.NewEncoder(sio.Stdout)
 		enc.SetIndent("", "  ")
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(p); err != nil {
+		shown := p
+		if !f.ShowEnv {
+			shown = maskEnv(p)
+		}
+		if err := enc.Encode(shown); err != nil {
 			return 1, fmt.Errorf("write plan: %w", err)
 		}
 		return 0, nil
 	}
 	return runPlan(ctx, f, in, p, sio)
+}
+
+// maskEnv returns a copy of p whose env values are replaced by their size.
+func maskEnv(p *plan.Plan) *plan.Plan {
+	c := *p
+	c.Env = make([]plan.EnvVar, len(p.Env))
+	for i, e := range p.Env {
+		c.Env[i] = plan.EnvVar{Name: e.Name, Value: fmt.Sprintf("<masked: %d bytes; --show-env prints it>", len(e.Value))}
+	}
+	return &c
+}
+
+// loadInput reads the task named on the command line: a file, standard
+// input, or a taskId fetched from the queue. It returns the exit code for
+// an error.
+func loadInput(f localFlags, name string, stdin io.Reader) (*localInput, int, error) {
+	if name != "-" && looksLikeTaskID(name) {
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			if f.RootURL == "" {
+				return nil, 2, usageError{fmt.Sprintf("%s is not a file; to run the task with this taskId, pass --root-url URL or set TASKCLUSTER_ROOT_URL", name)}
+			}
+			if f.Task != "" || f.TaskIndex >= 0 {
+				return nil, 2, usageError{"--task and --task-index choose a task of a file, not of a taskId"}
+			}
+			in, err := fetchTask(f.RootURL, credentialsFromEnv(), name)
+			if err != nil {
+				return nil, 1, err
+			}
+			return in, 0, nil
+		}
+	}
+	in, err := readInput(name, stdin, taskChoice{Label: f.Task, Index: f.TaskIndex})
+	var ce *choiceError
+	var mi *malformedInput
+	switch {
+	case err == nil:
+		return in, 0, nil
+	case errors.As(err, &ce):
+		return nil, 2, usageError{ce.msg}
+	case errors.As(err, &mi):
+		return nil, exitMalformed, err
+	}
+	return nil, 1, err
 }
 
 // runPlan runs a translated task on the local Docker daemon.
@@ -147,10 +211,10 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	task := &runner.Task{
 		Plan: p,
 		Identity: plan.Identity{
-			TaskID: in.TaskID, RunID: 0, TaskGroupID: in.TaskGroupID, RootURL: f.RootURL,
+			TaskID: in.TaskID, RunID: in.RunID, TaskGroupID: in.TaskGroupID, RootURL: f.RootURL,
 			WorkerType: in.WorkerType, WorkerGroup: "local", WorkerID: workerID,
 		},
-		Key:      in.TaskID + "-0-" + randomSuffix(),
+		Key:      fmt.Sprintf("%s-%d-%s", in.TaskID, in.RunID, randomSuffix()),
 		WorkerID: workerID,
 	}
 	if in.ProvisionerID != "" {
@@ -196,10 +260,11 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 		return exitInternal, err
 	}
 	res, err := r.Run(ctx, task, runner.RunOptions{Log: logOut, Artifacts: sink, Expires: in.Expires})
-	summarize(sio.Stderr, in.TaskID, res, f.Artifacts)
+	summarize(sio.Stderr, in.TaskID, res, f.Artifacts, !sio.StderrTerminal)
 	code := exitCodeFor(res, err)
-	// The summary already said why; only leftovers (cleanup) are logged.
-	if err != nil {
+	// The task log and summary already said why the run failed; only
+	// other problems (cleanup) are logged.
+	if err != nil && err.Error() != res.Message {
 		logger.Warn("task run had infrastructure errors", "err", err)
 	}
 	return code, nil
@@ -216,7 +281,7 @@ func exitCodeFor(res *runner.Result, err error) int {
 		return 0
 	case res.ExitCode > 0 && (res.Reason == runner.ReasonFailed || res.Reason == runner.ReasonIntermittentTask):
 		return res.ExitCode
-	case errors.Is(err, runner.ErrImageNotFound):
+	case errors.Is(err, runner.ErrImageNotFound), errors.Is(err, runner.ErrImageUnavailable):
 		return exitImageNotFound
 	case errors.Is(err, runner.ErrEngineUnavailable):
 		return exitEngineUnavailable
@@ -226,8 +291,10 @@ func exitCodeFor(res *runner.Result, err error) int {
 	return exitInternal
 }
 
-// summarize prints one line about the run, and the error artifacts.
-func summarize(w io.Writer, taskID string, res *runner.Result, dir string) {
+// summarize prints one line about the run, and the error artifacts. The
+// line ends with the run's error message when withMessage is set (the task
+// log on a terminal has just shown it otherwise).
+func summarize(w io.Writer, taskID string, res *runner.Result, dir string, withMessage bool) {
 	files := 0
 	for _, a := range res.Artifacts {
 		if a.Kind == "error" {
@@ -237,7 +304,7 @@ func summarize(w io.Writer, taskID string, res *runner.Result, dir string) {
 		}
 	}
 	msg := ""
-	if res.Message != "" && res.Resolution != runner.Completed {
+	if withMessage && res.Message != "" && res.Resolution != runner.Completed {
 		msg = ": " + res.Message
 	}
 	fmt.Fprintf(w, "dwshim: task %s %s/%s, exit code %d, %d artifact files in %s, %s%s\n",

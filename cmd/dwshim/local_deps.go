@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
 	"time"
 
 	"github.com/dwshim/dwshim/plan"
@@ -63,8 +64,15 @@ func validateLocal(in *localInput) []translate.Problem {
 }
 
 // newLocalEngine connects to the local Docker daemon; an unreachable
-// daemon is runner.ErrEngineUnavailable.
+// daemon is runner.ErrEngineUnavailable. Everything the engine creates is
+// labelled with this process (labelLocalOwner), and what killed runs left
+// is removed in the background while this one runs.
 func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string) (runner.Engine, func(), error) {
+	labels = maps.Clone(labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[labelLocalOwner] = localOwner()
 	// One pull attempt: a local run should not wait minutes for an
 	// unreachable registry when the image is already here (the engine then
 	// uses the local copy, saying so in the log).
@@ -78,7 +86,14 @@ func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]
 		e.Close()
 		return nil, nil, fmt.Errorf("%w (is the Docker daemon running?): %w", runner.ErrEngineUnavailable, err)
 	}
-	return e, func() { e.Close() }, nil
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		if err := e.SweepOrphans(ctx, labelLocalOwner, ownerGone); err != nil {
+			logger.Warn("could not remove what an earlier, killed dwshim local left", "err", err)
+		}
+	}()
+	return e, func() { <-swept; e.Close() }, nil
 }
 
 func randomSuffix() string {

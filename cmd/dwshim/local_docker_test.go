@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
+	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcqueue"
+
 	"github.com/dwshim/dwshim/internal/tcfake"
 	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/plan"
@@ -202,6 +205,43 @@ func TestLocalImageFileAndRootURL(t *testing.T) {
 	if code != exitImageNotFound {
 		t.Errorf("unknown index namespace: exit %d, want %d", code, exitImageNotFound)
 	}
+
+	// dwshim local TASKID: the definition and the latest run come from the
+	// queue (TASKCLUSTER_ROOT_URL), the task-image from its artifact.
+	const taskID = "LocalTaskId0123456789A"
+	def := tcfake.MinimalTask("proj-local/docker", map[string]any{
+		"image":      map[string]any{"type": "task-image", "taskId": "IMGTASK0000000000000000", "path": "public/image.tar"},
+		"maxRunTime": 60, "command": []string{"sh", "-c", `echo "ids=$TASK_ID/$RUN_ID/$TASKCLUSTER_WORKER_POOL"`},
+	})
+	if err := fake.AddTask(taskID, def); err != nil {
+		t.Fatal(err)
+	}
+	retryRun(t, fake, taskID, "proj-local/docker")
+	t.Setenv("TASKCLUSTER_ROOT_URL", fake.RootURL())
+	code, out, _ = runCLI(t, "", "local", "--artifacts", t.TempDir(), taskID)
+	if code != 0 || !strings.Contains(out, "ids="+taskID+"/1/proj-local/docker") {
+		t.Errorf("local TASKID: exit %d, want the task's own ids and run 1", code)
+	}
+	if code, _, stderr := runCLI(t, "", "local", "--artifacts", t.TempDir(), "NoSuchTask000000000000"); code != 1 || !strings.Contains(stderr, "NoSuchTask000000000000") {
+		t.Errorf("unknown taskId: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// retryRun claims run 0 of taskID and resolves it exception/intermittent-task,
+// so that the task's latest run is 1.
+func retryRun(t *testing.T, fake *tcfake.Server, taskID, queue string) {
+	t.Helper()
+	fake.AddClient("test-worker", "test-token", tcfake.WorkerScopes(queue, "g", "w")...)
+	q := tcqueue.New(&tcclient.Credentials{ClientID: "test-worker", AccessToken: "test-token"}, fake.RootURL())
+	resp, err := q.ClaimWork(queue, &tcqueue.ClaimWorkRequest{Tasks: 1, WorkerGroup: "g", WorkerID: "w"})
+	if err != nil || len(resp.Tasks) != 1 {
+		t.Fatalf("claimWork: %v %+v", err, resp)
+	}
+	c := resp.Tasks[0].Credentials
+	tq := tcqueue.New(&tcclient.Credentials{ClientID: c.ClientID, AccessToken: c.AccessToken, Certificate: c.Certificate}, fake.RootURL())
+	if _, err := tq.ReportException(taskID, "0", &tcqueue.TaskExceptionRequest{Reason: "intermittent-task"}); err != nil {
+		t.Fatalf("reportException: %v", err)
+	}
 }
 
 func TestLocalInterrupt(t *testing.T) {
@@ -236,5 +276,49 @@ func TestLocalInterrupt(t *testing.T) {
 	}
 	if d := time.Since(start); d > 30*time.Second {
 		t.Errorf("took %s to stop", d)
+	}
+}
+
+// A dwshim local killed with SIGKILL cannot remove its container; the next
+// run does.
+func TestLocalKilledRunSweptByNext(t *testing.T) {
+	label := labelLocal(t)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := filepath.Join(t.TempDir(), "task.json")
+	os.WriteFile(task, []byte(fmt.Sprintf(`{"image": %q, "maxRunTime": 600, "command": ["sh", "-c", "echo started; sleep 300"]}`, localTestImage)), 0o644)
+	cmd := exec.Command(exe, "local", "--artifacts", t.TempDir(), task)
+	cmd.Env = append(os.Environ(), "DWSHIM_LOCAL_TEST_MAIN=1", "DWSHIM_LOCAL_TEST_LABEL="+label)
+	stdout, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "started") {
+			break
+		}
+	}
+	cmd.Process.Kill()
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	cmd.Wait()
+	left := func() []string {
+		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=dwshim.test="+label).Output()
+		return strings.Fields(string(out))
+	}
+	if len(left()) != 1 {
+		t.Fatalf("the killed run left %v, want its one container", left())
+	}
+	code, _, _ := runCLI(t, fmt.Sprintf(`{"image": %q, "maxRunTime": 60, "command": ["true"]}`, localTestImage), "local", "--artifacts", t.TempDir(), "-")
+	if code != 0 {
+		t.Fatalf("next run: exit %d", code)
+	}
+	if ids := left(); len(ids) != 0 {
+		t.Errorf("the next run left the killed run's container %v", ids)
 	}
 }

@@ -141,9 +141,9 @@ func notFound(err error) error {
 	var apiErr *tcclient.APICallException
 	if errors.As(err, &apiErr) && apiErr.CallSummary != nil && apiErr.CallSummary.HTTPResponse != nil &&
 		apiErr.CallSummary.HTTPResponse.StatusCode == 404 {
-		return fmt.Errorf("%w: %w", runner.ErrImageNotFound, err)
+		return fmt.Errorf("%w: %w", runner.ErrImageNotFound, shortAPIError(err))
 	}
-	return err
+	return shortAPIError(err)
 }
 
 // defaultImageCache is where --root-url downloads are kept.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ payload:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !def.IsTask || def.TaskID != "abc" || def.TaskGroupID != "abc" || def.ProvisionerID != "prov" ||
+	if !def.IsTask || def.TaskID != "abc" || def.TaskGroupID != "" || def.ProvisionerID != "prov" ||
 		def.WorkerType != "wt" || def.Payload["image"] != "x" || def.Expires.Year() != 2030 {
 		t.Errorf("task definition: %+v", def)
 	}
@@ -30,7 +31,7 @@ payload:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pl.IsTask || len(pl.TaskID) != 22 || pl.Payload["maxRunTime"] != float64(1) {
+	if pl.IsTask || pl.TaskID != "" || pl.Payload["maxRunTime"] != float64(1) {
 		t.Errorf("payload: %+v", pl)
 	}
 	for _, bad := range []string{`[1]`, `{"foo": 1}`, `{"payload": 3}`, `: :`, ``} {
@@ -70,6 +71,7 @@ func TestExitCodeFor(t *testing.T) {
 		{runner.Result{Resolution: runner.Failed, Reason: runner.ReasonFailed, ExitCode: -1}, runner.ErrImageNotFound, exitImageNotFound},
 		{runner.Result{Resolution: runner.Exception, Reason: runner.ReasonInternalError, ExitCode: -1}, runner.ErrEngineUnavailable, exitEngineUnavailable},
 		{runner.Result{Resolution: runner.Exception, Reason: runner.ReasonInternalError, ExitCode: 0}, errors.New("sink"), exitInternal},
+		{runner.Result{Resolution: runner.Exception, Reason: runner.ReasonInternalError, ExitCode: -1}, fmt.Errorf("prepare: %w", runner.ErrImageUnavailable), exitImageNotFound},
 	} {
 		if got := exitCodeFor(&tc.res, tc.err); got != tc.want {
 			t.Errorf("exitCodeFor(%+v, %v) = %d, want %d", tc.res, tc.err, got, tc.want)
@@ -80,7 +82,7 @@ func TestExitCodeFor(t *testing.T) {
 func TestSummarize(t *testing.T) {
 	var b strings.Builder
 	summarize(&b, "T", &runner.Result{Resolution: runner.Failed, Reason: runner.ReasonFailed, ExitCode: 2, Message: "task failed with exit code 2",
-		Artifacts: []runner.ArtifactRecord{{Name: "public/a", Kind: "file"}, {Name: "public/m", Kind: "error", Reason: "file-missing-on-worker", Message: "gone"}}}, "arts")
+		Artifacts: []runner.ArtifactRecord{{Name: "public/a", Kind: "file"}, {Name: "public/m", Kind: "error", Reason: "file-missing-on-worker", Message: "gone"}}}, "arts", true)
 	want := "dwshim: artifact public/m: file-missing-on-worker: gone\ndwshim: task T failed/failed, exit code 2, 1 artifact files in arts, 0s: task failed with exit code 2\n"
 	if b.String() != want {
 		t.Errorf("got %q", b.String())

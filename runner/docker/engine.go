@@ -39,7 +39,7 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 		err = fmt.Errorf("image kind %q is not supported", t.Plan.Image.Kind)
 	}
 	if err != nil {
-		return fmt.Errorf("prepare image %s: %w", t.Plan.Image, err)
+		return err // the runner names the image
 	}
 	s := e.state(t.Key)
 	s.image = image

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -134,6 +135,47 @@ func (e *Engine) GC(ctx context.Context) error {
 		delete(e.used, c.tag)
 		e.mu.Unlock()
 		e.log.Info("removed unused image", "image", c.tag)
+	}
+	return errors.Join(errs...)
+}
+
+// SweepOrphans removes what dead owners left behind: for every value of
+// label key on a container, task volume or network for which orphan(value)
+// says its owner is gone, everything labelled key=value (as Sweep). dwshim
+// local labels its objects with its process, so a run killed with SIGKILL
+// is cleaned up by the next one.
+func (e *Engine) SweepOrphans(ctx context.Context, key string, orphan func(value string) bool) error {
+	ctx = context.WithoutCancel(ctx)
+	values := map[string]bool{}
+	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", key)})
+	if err != nil {
+		return wrap("list containers", err)
+	}
+	for _, c := range cs.Items {
+		values[c.Labels[key]] = true
+	}
+	ns, err := e.cli.NetworkList(ctx, client.NetworkListOptions{Filters: make(client.Filters).Add("label", key)})
+	if err != nil {
+		return wrap("list networks", err)
+	}
+	for _, n := range ns.Items {
+		values[n.Labels[key]] = true
+	}
+	vs, err := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label", key)})
+	if err != nil {
+		return wrap("list volumes", err)
+	}
+	for _, v := range vs.Items {
+		if v.Labels[LabelKind] == kindTaskVolume {
+			values[v.Labels[key]] = true
+		}
+	}
+	var errs []error
+	for _, v := range slices.Sorted(maps.Keys(values)) {
+		if v != "" && orphan(v) {
+			e.log.Info("removing what a dead owner left", "label", key+"="+v)
+			errs = append(errs, e.removeLabelled(ctx, key+"="+v))
+		}
 	}
 	return errors.Join(errs...)
 }

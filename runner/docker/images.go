@@ -63,8 +63,11 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 	if err == nil {
 		return ref, nil
 	}
-	if !present || errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
+	if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
 		return "", err
+	}
+	if !present {
+		return "", fmt.Errorf("%w (not present locally): %w", runner.ErrImageUnavailable, err)
 	}
 	// The registry is unreachable or unwell but the image is here: better
 	// a possibly stale image, said so in the task log, than a failed task.
