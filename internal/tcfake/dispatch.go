@@ -163,6 +163,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		rp.raw, rp.body = nil, nil
 	}
+	if f.replyDelay > 0 {
+		// The state change is committed; a client that gives up now loses
+		// the answer, as with a real service.
+		select {
+		case <-r.Context().Done():
+			return
+		case <-afterReal(f.replyDelay):
+		}
+	}
 	rp.write(w, rt.name, now)
 }
 

@@ -24,8 +24,12 @@ type Faults struct {
 	// ResetRate is the fraction of requests whose connection is closed without
 	// a response, before any state changes.
 	ResetRate float64
-	// Latency delays every matching request.
+	// Latency delays every matching request, before it is handled.
 	Latency time.Duration
+	// ReplyDelay delays every matching response after its state change is
+	// made (a claim granted, a run resolved): a client that gives up
+	// within it loses the answer but not the change.
+	ReplyDelay time.Duration
 	// Reclaim409 lists task IDs whose reclaimTask answers 409 (as if the task
 	// had been cancelled) without changing state.
 	Reclaim409 []string
@@ -38,9 +42,10 @@ const (
 )
 
 type faultDecision struct {
-	kind    string
-	status  int
-	latency time.Duration
+	kind       string
+	status     int
+	latency    time.Duration
+	replyDelay time.Duration
 }
 
 // SetFaults replaces the fault configuration (e.g. after test setup).
@@ -65,7 +70,7 @@ func (f *Faults) matches(route string) bool {
 // drawFault decides the fate of the next request to route. Caller holds s.mu.
 func (s *Server) drawFault(route string) faultDecision {
 	f := &s.faults
-	if !f.matches(route) || (f.Rate == 0 && f.AfterRate == 0 && f.ResetRate == 0 && f.Latency == 0) {
+	if !f.matches(route) || (f.Rate == 0 && f.AfterRate == 0 && f.ResetRate == 0 && f.Latency == 0 && f.ReplyDelay == 0) {
 		return faultDecision{}
 	}
 	n := s.faultN[route]
@@ -76,7 +81,7 @@ func (s *Server) drawFault(route string) faultDecision {
 	u := func(stream uint64) float64 {
 		return float64(mix(base+(n*4+stream)*0x9e3779b97f4a7c15)>>11) / (1 << 53)
 	}
-	d := faultDecision{latency: f.Latency}
+	d := faultDecision{latency: f.Latency, replyDelay: f.ReplyDelay}
 	switch {
 	case u(0) < f.ResetRate:
 		d.kind = faultReset
