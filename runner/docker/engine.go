@@ -84,7 +84,12 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	if err != nil {
 		return runner.Exit{}, fmt.Errorf("run task %q: %w", t.Key, err)
 	}
-	created, err := e.cli.ContainerCreate(ctx, spec)
+	// Create is not cut short by ctx: a create request abandoned half way
+	// may still make the container after Destroy has looked for it, leaving
+	// it behind in the Created state. It is bounded by killGrace instead.
+	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
+	created, err := e.cli.ContainerCreate(cctx, spec)
+	cancelCreate()
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxExit(ctx), nil
@@ -92,6 +97,10 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		return runner.Exit{}, wrap(fmt.Sprintf("create container %s", spec.Name), err)
 	}
 	s.containerID = created.ID
+	if ctx.Err() != nil {
+		// Aborted while being created: never started; Destroy removes it.
+		return ctxExit(ctx), nil
+	}
 	for _, w := range created.Warnings {
 		e.log.Warn("container create warning", "task", t.Key, "warning", w)
 	}
@@ -122,7 +131,15 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWait()
 	wait := e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	if _, err := e.cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+	// Start, likewise, runs to its answer (bounded): the kill below then
+	// finds the container in a settled state.
+	sctx, cancelStart := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
+	_, err = e.cli.ContainerStart(sctx, created.ID, client.ContainerStartOptions{})
+	cancelStart()
+	if err == nil && ctx.Err() != nil {
+		return e.kill(created.ID, ctx, wait, att.Close, copied)
+	}
+	if err != nil {
 		if ctx.Err() != nil {
 			// The daemon may have started it all the same.
 			return e.kill(created.ID, ctx, wait, att.Close, copied)

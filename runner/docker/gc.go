@@ -33,10 +33,11 @@ func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 	}
 	for _, c := range cs.Items {
 		_, err := e.cli.ContainerRemove(ctx, c.ID, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-		if err != nil && !cerrdefs.IsNotFound(err) {
-			errs = append(errs, wrap("remove container "+c.ID[:12], err))
-		} else {
+		switch {
+		case err == nil:
 			e.log.Info("removed container", "id", c.ID[:12], "label", label)
+		case !cerrdefs.IsNotFound(err):
+			errs = append(errs, wrap("remove container "+c.ID[:12], err))
 		}
 	}
 	vs, err := e.cli.VolumeList(ctx, client.VolumeListOptions{Filters: make(client.Filters).Add("label", label, LabelKind+"="+kindTaskVolume)})
