@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,10 @@ type ProtocolHandlers struct {
 	GracefulTermination func(finishTasks bool)
 	// NewCredentials replaces the worker's credentials.
 	NewCredentials func(Credentials)
+	// RunnerGone is called once when worker-runner is gone: its end of the
+	// protocol closed (EOF on input) or a write to it failed (EPIPE). No
+	// new-credentials or graceful-termination can come any more.
+	RunnerGone func()
 }
 
 // Protocol is the worker side of the worker-runner protocol
@@ -28,6 +33,7 @@ type ProtocolHandlers struct {
 type Protocol struct {
 	prot        *workerproto.Protocol
 	transport   *guardedTransport
+	out         *failoverWriter
 	fallback    io.Writer
 	initialized atomic.Bool
 }
@@ -36,8 +42,17 @@ type Protocol struct {
 // writing worker messages to out. Log lines written before the handshake,
 // or when the runner lacks the log capability, go to fallback.
 func StartProtocol(in io.Reader, out io.Writer, fallback io.Writer, h ProtocolHandlers) *Protocol {
+	var goneOnce sync.Once
+	gone := func() {
+		goneOnce.Do(func() {
+			if h.RunnerGone != nil {
+				go h.RunnerGone()
+			}
+		})
+	}
 	p := &Protocol{fallback: fallback}
-	p.transport = &guardedTransport{inner: workerproto.NewPipeTransport(in, out), onHello: func() { p.initialized.Store(true) }}
+	p.out = &failoverWriter{w: out, fallback: fallback, onFail: gone}
+	p.transport = &guardedTransport{inner: workerproto.NewPipeTransport(in, p.out), onHello: func() { p.initialized.Store(true) }}
 	p.prot = workerproto.NewProtocol(p.transport)
 	for _, c := range Capabilities {
 		p.prot.AddCapability(c)
@@ -58,7 +73,51 @@ func StartProtocol(in io.Reader, out io.Writer, fallback io.Writer, h ProtocolHa
 		h.NewCredentials(Credentials{ClientID: id, AccessToken: token, Certificate: cert})
 	})
 	p.prot.Start(true)
+	go func() {
+		p.prot.WaitForEOF()
+		gone()
+	}()
 	return p
+}
+
+// failoverWriter writes protocol lines to worker-runner until a write
+// fails (worker-runner gone: EPIPE, with SIGPIPE ignored); from then on
+// the lines go to fallback (stderr) and onFail has been called. It never
+// reports an error, so that workerproto does not log one through the
+// logger that is writing.
+type failoverWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	fallback io.Writer
+	failed   bool
+	onFail   func()
+}
+
+func (f *failoverWriter) Write(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.failed {
+		n, err := f.w.Write(b)
+		if err == nil {
+			return n, nil
+		}
+		f.failed = true
+		f.onFail()
+		if f.fallback != nil {
+			_, _ = fmt.Fprintf(f.fallback, "dwshim: worker-runner protocol stream failed (%v); logging to stderr from now on\n", err)
+		}
+		b = b[n:]
+	}
+	if f.fallback != nil {
+		_, _ = f.fallback.Write(b)
+	}
+	return len(b), nil
+}
+
+func (f *failoverWriter) broken() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.failed
 }
 
 // Initialized reports whether the welcome/hello handshake has happened.
@@ -75,7 +134,7 @@ func (p *Protocol) capable(c string) bool { return p.Initialized() && p.prot.Cap
 
 // Log sends one worker log line to the runner (or to fallback).
 func (p *Protocol) Log(line string) {
-	if !p.capable("log") {
+	if !p.capable("log") || p.out.broken() {
 		if p.fallback != nil {
 			_, _ = io.WriteString(p.fallback, line+"\n")
 		}
@@ -115,7 +174,7 @@ func (p *Protocol) ErrorReport(kind, title, description string, extra map[string
 
 // Shutdown asks the runner to remove the worker (or shut the host down).
 func (p *Protocol) Shutdown() bool {
-	if !p.capable("shutdown") {
+	if !p.capable("shutdown") || p.out.broken() {
 		return false
 	}
 	p.prot.Send(workerproto.Message{Type: "shutdown", Properties: map[string]any{}})
