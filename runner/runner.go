@@ -74,6 +74,11 @@ type RunOptions struct {
 	// task's own network (Task.IsolatedNetwork), else nil. An error ends
 	// the run as an infrastructure failure.
 	BeforeStart func(ctx context.Context, t *Task, n *Network) error
+	// Finish, when set, is the context artifacts are collected under once
+	// the container exited by itself: a run that completed just as ctx
+	// was cancelled (a worker shutting down) still uploads what it made.
+	// Nil: ctx.
+	Finish context.Context
 }
 
 // Result is how a run ended. Resolution and Reason are what to report to
@@ -188,7 +193,9 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 	if exit.OOMKilled {
 		log.Errorf("The container was killed: out of memory.")
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil && exit.Cancelled {
+		// Only when the engine killed it: a container that exited by itself
+		// just before keeps its exit code.
 		res.Cancelled, res.Exit.Cancelled = true, true
 		log.Errorf("Task cancelled. Container killed.")
 	}
@@ -200,7 +207,11 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 	}
 	if p.Features.UploadArtifacts && opts.Artifacts != nil && len(p.Artifacts) > 0 {
 		c := &collector{engine: r.cfg.Engine, task: t, sink: opts.Artifacts, log: log, expires: opts.Expires}
-		err := c.collect(ctx, p.Artifacts)
+		cctx := ctx
+		if opts.Finish != nil {
+			cctx = opts.Finish
+		}
+		err := c.collect(cctx, p.Artifacts)
 		res.Artifacts = c.records
 		if err != nil {
 			*errs = append(*errs, err)

@@ -27,13 +27,14 @@ type ExitCode int
 
 // Exit codes (generic-worker usage.go).
 const (
-	ExitTasksComplete  ExitCode = 0  // numberOfTasksToRun reached
-	ExitCantLoadConfig ExitCode = 64 // config file unreadable or not JSON
-	ExitIdleTimeout    ExitCode = 68 // idleTimeoutSecs passed with no task
-	ExitInternalError  ExitCode = 69 // the worker itself failed
-	ExitWorkerStopped  ExitCode = 71 // SIGINT/SIGTERM
-	ExitWorkerShutdown ExitCode = 72 // graceful-termination from worker-runner
-	ExitInvalidConfig  ExitCode = 73 // config loaded but invalid
+	ExitTasksComplete         ExitCode = 0  // numberOfTasksToRun reached
+	ExitCantLoadConfig        ExitCode = 64 // config file unreadable or not JSON
+	ExitIdleTimeout           ExitCode = 68 // idleTimeoutSecs passed with no task
+	ExitInternalError         ExitCode = 69 // the worker itself failed
+	ExitWorkerManagerShutdown ExitCode = 70 // worker-manager's shouldWorkerTerminate said so
+	ExitWorkerStopped         ExitCode = 71 // SIGINT: running tasks were let finish
+	ExitWorkerShutdown        ExitCode = 72 // graceful-termination, SIGTERM, or worker-runner gone
+	ExitInvalidConfig         ExitCode = 73 // config loaded but invalid
 )
 
 // MaxCapacity is generic-worker's upper bound for capacity.
@@ -57,6 +58,12 @@ type Config struct {
 	MaxTaskRunTime     int `json:"maxTaskRunTime"`
 	IdleTimeoutSecs    int `json:"idleTimeoutSecs"`
 	NumberOfTasksToRun int `json:"numberOfTasksToRun"`
+
+	// ShutdownMachineOnIdle / ShutdownMachineOnInternalError: on exit 68 /
+	// 69, ask worker-runner to remove the worker (the protocol's shutdown),
+	// or without worker-runner shut the host down, as generic-worker.
+	ShutdownMachineOnIdle          bool `json:"shutdownMachineOnIdle"`
+	ShutdownMachineOnInternalError bool `json:"shutdownMachineOnInternalError"`
 
 	CachesDir                  string `json:"cachesDir"`
 	TasksDir                   string `json:"tasksDir"`

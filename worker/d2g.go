@@ -37,7 +37,14 @@ type D2GExecutor struct {
 }
 
 // Execute implements Executor.
-func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
+func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
+	ran := false
+	defer func() {
+		// Stopped before the runner could run it (scope expansion, proxy).
+		if !ran && ctx.Err() != nil {
+			out.Aborted = true
+		}
+	}()
 	cfg := t.Config
 	var payload map[string]json.RawMessage
 	if err := json.Unmarshal(t.Task.Payload, &payload); err != nil || payload == nil {
@@ -99,7 +106,7 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		t.Log.Errorf("worker internal error: no task runner configured")
 		return Outcome{Resolution: Exception("internal-error")}
 	}
-	opts := runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires}
+	opts := runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires, Finish: t.Finish}
 	if task.IsolatedNetwork {
 		var stop func()
 		defer func() {
@@ -113,14 +120,16 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) Outcome {
 		}
 	}
 	res, err := e.Runner.Run(ctx, task, opts)
+	ran = true
 	if err != nil && res.Resolution != runner.Completed {
 		// Infrastructure details for the worker's own log are in err; the
 		// runner already wrote the task-facing message.
 		t.Log.Warnf("worker: %v", err)
 	}
-	out := Outcome{
+	out = Outcome{
 		Resolution:   Resolution{State: string(res.Resolution), Reason: string(res.Reason)},
 		ChainOfTrust: p.Features.ChainOfTrust,
+		Aborted:      res.Cancelled,
 	}
 	if res.ImageID != "" {
 		out.Environment = map[string]any{"imageHash": res.ImageID}

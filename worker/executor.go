@@ -34,6 +34,11 @@ type Outcome struct {
 	// Environment is merged under the certificate's environment (the
 	// worker's keys win), e.g. {"imageHash": "sha256:…"}.
 	Environment map[string]any
+	// Aborted: the run was cut short because ctx ended (the container was
+	// killed, or never started). The worker then resolves it as the
+	// cancellation says (exception/worker-shutdown); a run that ended by
+	// itself just before keeps its Resolution.
+	Aborted bool
 }
 
 // TaskRun is one claimed run, as the Executor sees it.
@@ -57,6 +62,10 @@ type TaskRun struct {
 	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
 	// runs: slot n uses the n-th loopback devices.
 	Slot int
+	// Finish outlives the Execute context: it is for uploading what a run
+	// that ended by itself produced, even when a shutdown cancels ctx just
+	// then. It ends when the worker's shutdown grace is over.
+	Finish context.Context
 }
 
 // TaskDefinition is the part of a task definition the worker reads.

@@ -142,7 +142,7 @@ func (f *fakeExec) Execute(ctx context.Context, t *TaskRun) Outcome {
 		f.mu.Lock()
 		f.cancelled[t.TaskID] = context.Cause(ctx)
 		f.mu.Unlock()
-		return Outcome{Resolution: Failed}
+		return Outcome{Resolution: Failed, Aborted: true}
 	}
 	if p.Artifact != "" {
 		if err := t.Artifacts.Upload(ctx, "public/out.txt", "", time.Time{}, strings.NewReader(p.Artifact)); err != nil {

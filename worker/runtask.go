@@ -160,13 +160,17 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	w.logHeader(tl, c.TaskID)
 	started := w.opts.Now()
 	var out Outcome
-	if defErr != nil {
+	switch {
+	case defErr != nil:
 		tl.Errorf("%v", defErr)
 		out = Outcome{Resolution: Exception("malformed-payload")}
-	} else {
+	case errors.Is(context.Cause(ctx), errWorkerShutdown):
+		// Claimed as the worker stopped: not started at all.
+		out = Outcome{Aborted: true}
+	default:
 		out = w.execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
 			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot,
-			ExpandScopes: w.expandScopes()})
+			ExpandScopes: w.expandScopes(), Finish: finish})
 	}
 	cause := context.Cause(ctx)
 	switch {
@@ -178,9 +182,11 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		rs.resolved = true // the queue resolved it
 		rs.mu.Unlock()
 		return
-	case errors.Is(cause, errWorkerShutdown):
+	case errors.Is(cause, errWorkerShutdown) && (out.Aborted || out.Resolution.State == ""):
 		tl.Errorf("Aborting task: worker is shutting down")
 		out.Resolution = Exception("worker-shutdown")
+	case errors.Is(cause, errWorkerShutdown):
+		log.Info("task ended by itself as the worker was shutting down; keeping its result", "resolution", out.Resolution.String())
 	}
 	if out.Resolution.State == "" {
 		out.Resolution = Exception("internal-error")

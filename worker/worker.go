@@ -21,8 +21,10 @@ type Options struct {
 	// Auth expands assume: scopes of d2g tasks; nil: scopes are used as
 	// given.
 	Auth ScopeExpander
-	// WorkerManager, when set, is asked before an idle exit (as
-	// generic-worker since v96); nil: exit when idle.
+	// WorkerManager, when set (under worker-runner, as generic-worker), is
+	// asked on every claim loop whether the worker should terminate; yes
+	// ends the worker with ExitWorkerManagerShutdown once running tasks
+	// finish. nil: never asked.
 	WorkerManager TerminationAdvisor
 	Executor      Executor
 	Logger        *slog.Logger
@@ -33,8 +35,10 @@ type Options struct {
 	// ClaimInterval is the pause after an empty claimWork (default 5 s, as
 	// generic-worker).
 	ClaimInterval time.Duration
-	// ShutdownGrace bounds how long running tasks get to be resolved
-	// exception/worker-shutdown after an interrupt (default 10 s).
+	// ShutdownGrace bounds how long aborted tasks get to kill their
+	// container and resolve themselves exception/worker-shutdown before
+	// the worker resolves them directly (default 6 s, so that the whole
+	// shutdown stays within 10 s).
 	ShutdownGrace time.Duration
 	// Retry is the queue and upload retry policy (default DefaultRetryPolicy).
 	Retry RetryPolicy
@@ -99,7 +103,7 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		opts.ClaimInterval = 5 * time.Second
 	}
 	if opts.ShutdownGrace <= 0 {
-		opts.ShutdownGrace = 10 * time.Second
+		opts.ShutdownGrace = 6 * time.Second
 	}
 	if opts.Retry == (RetryPolicy{}) {
 		opts.Retry = DefaultRetryPolicy()
@@ -153,15 +157,25 @@ func (w *Worker) poke() {
 // exception/worker-shutdown now. Run then returns ExitWorkerShutdown.
 func (w *Worker) Terminate(finishTasks bool) {
 	w.logger.Info("graceful termination requested", "finishTasks", finishTasks)
-	w.stop(ExitWorkerShutdown, !finishTasks)
+	w.Stop(ExitWorkerShutdown, !finishTasks)
 }
+
+// Stop ends the worker: it claims no more, and Run returns code once the
+// running tasks are over. With abort they are killed and resolved
+// exception/worker-shutdown now (within ShutdownGrace); without, they
+// finish. The first code wins; abort, once asked for, stays.
+func (w *Worker) Stop(code ExitCode, abort bool) { w.stop(code, abort) }
 
 func (w *Worker) stop(code ExitCode, abort bool) {
 	w.mu.Lock()
 	if !w.stopping {
 		w.stopping, w.exitCode = true, code
+		// A claimWork in flight may already have been granted by the queue:
+		// let it answer (its claims are then run or resolved), and only cut
+		// a long poll short after claimDrain.
 		if w.claimCancel != nil {
-			w.claimCancel()
+			cancel := w.claimCancel
+			time.AfterFunc(claimDrain, cancel)
 		}
 	}
 	if abort && !w.abortRuns {
@@ -173,6 +187,11 @@ func (w *Worker) stop(code ExitCode, abort bool) {
 	w.mu.Unlock()
 	w.poke()
 }
+
+// claimDrain is how long a claimWork in flight when the worker stops may
+// still take to answer. The real queue long-polls claimWork for up to 20 s
+// and stops claiming for a request that is closed while it waits.
+const claimDrain = 2 * time.Second
 
 func (w *Worker) liveLogHost() string {
 	switch {
@@ -189,10 +208,13 @@ func (w *Worker) liveLogHost() string {
 	return "localhost"
 }
 
-// Run claims and runs tasks until numberOfTasksToRun is reached (0), the
-// worker is idle for idleTimeoutSecs (68), Terminate is called (72) or ctx
-// ends (an interrupt: running tasks are resolved exception/worker-shutdown
-// within the shutdown grace, 71). Errors starting up give 69.
+// Run claims and runs tasks until numberOfTasksToRun is reached (0, or 70
+// when worker-manager then says to terminate), the worker is idle for
+// idleTimeoutSecs (68), worker-manager's shouldWorkerTerminate says so (70,
+// asked on every loop when Options.WorkerManager is set; running tasks
+// finish), Terminate or Stop is called, or ctx ends (running tasks are
+// resolved exception/worker-shutdown within the shutdown grace, 71).
+// Errors starting up give 69.
 func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 	if w.cfg.EnableLiveLog {
 		live, err := StartLiveLog(net.JoinHostPort("", strconv.Itoa(w.cfg.LiveLogExposePort)), w.liveLogHost(), w.logger)
@@ -201,7 +223,7 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 		}
 		w.live = live
 		defer func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
 			_ = live.Close(cctx)
 		}()
@@ -213,15 +235,21 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 		w.stop(ExitWorkerStopped, true)
 	})
 	defer stopWatch()
-	claimCtx, claimCancel := context.WithCancel(ctx)
+	claimCtx, claimCancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer claimCancel()
 	w.mu.Lock()
 	w.claimCancel = claimCancel
+	if w.stopping { // stopped before Run
+		time.AfterFunc(claimDrain, claimCancel)
+	}
 	w.mu.Unlock()
 	var wg sync.WaitGroup
 	defer w.removeStatus()
 	code := w.claimLoop(claimCtx, &wg)
 	w.drain(&wg)
+	if code == ExitTasksComplete && w.opts.WorkerManager != nil && w.shouldTerminate(claimCtx) {
+		code = ExitWorkerManagerShutdown
+	}
 	return code, nil
 }
 
@@ -254,16 +282,18 @@ func (w *Worker) drain(wg *sync.WaitGroup) {
 		left = append(left, rs)
 	}
 	w.mu.Unlock()
+	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	var rwg sync.WaitGroup
 	for _, rs := range left {
 		w.logger.Warn("shutdown grace over: resolving run directly", "taskId", rs.claim.TaskID, "runId", rs.claim.RunID)
-		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		rs.resolve(rctx, w, Exception("worker-shutdown"))
-		cancel()
+		rwg.Go(func() { rs.resolve(rctx, w, Exception("worker-shutdown")) })
 	}
+	rwg.Wait()
+	cancel()
 	w.hardCancel()
 	select {
 	case <-done:
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Second):
 		w.logger.Error("tasks still running after shutdown; exiting anyway", "count", len(left))
 	}
 }
@@ -278,7 +308,7 @@ func (w *Worker) claimLoop(ctx context.Context, wg *sync.WaitGroup) ExitCode {
 		want := w.cfg.Capacity - running
 		if n := w.cfg.NumberOfTasksToRun; n > 0 {
 			want = min(want, n-w.claimed)
-			if w.claimed >= n {
+			if w.claimed >= n && !stopping {
 				stopping, code = true, ExitTasksComplete
 				w.stopping, w.exitCode = true, code
 			}
@@ -290,30 +320,34 @@ func (w *Worker) claimLoop(ctx context.Context, wg *sync.WaitGroup) ExitCode {
 		if stopping {
 			return code
 		}
-		if want <= 0 {
-			<-w.wake
+		// As generic-worker under worker-runner: ask on every loop, busy
+		// or not; running tasks then finish.
+		if w.opts.WorkerManager != nil && w.shouldTerminate(ctx) {
+			w.logger.Info("worker-manager says to terminate; letting running tasks finish", "running", running)
+			w.stop(ExitWorkerManagerShutdown, false)
 			continue
 		}
-		claims, err := w.opts.Queue.ClaimWork(ctx, w.credentials(), w.cfg.TaskQueueID(), ClaimWorkRequest{
-			Tasks: min(want, 32), WorkerGroup: w.cfg.WorkerGroup, WorkerID: w.cfg.WorkerID})
-		if err != nil && ctx.Err() == nil {
-			// Not reported to worker-manager: the queue being briefly
-			// unreachable is not a worker error.
-			w.logger.Error("could not claim work", "err", err)
-		}
-		for _, c := range claims {
-			w.start(c, wg)
-		}
-		if len(claims) > 0 {
-			lastActive = w.opts.Now()
-			continue
+		if want > 0 {
+			claims, err := w.opts.Queue.ClaimWork(ctx, w.credentials(), w.cfg.TaskQueueID(), ClaimWorkRequest{
+				Tasks: min(want, 32), WorkerGroup: w.cfg.WorkerGroup, WorkerID: w.cfg.WorkerID})
+			if err != nil && ctx.Err() == nil {
+				// Not reported to worker-manager: the queue being briefly
+				// unreachable is not a worker error.
+				w.logger.Error("could not claim work", "err", err)
+			}
+			// Claims that arrive after a stop are the queue's grant all the
+			// same: start runs them, or resolves them worker-shutdown.
+			for _, c := range claims {
+				w.start(c, wg)
+			}
+			if len(claims) > 0 {
+				lastActive = w.opts.Now()
+				continue
+			}
 		}
 		if idle > 0 && running == 0 && w.opts.Now().Sub(lastActive) >= idle {
-			if w.shouldTerminate(ctx) {
-				w.logger.Info("worker idle; exiting", "idleFor", w.opts.Now().Sub(lastActive).String())
-				return ExitIdleTimeout
-			}
-			lastActive = w.opts.Now()
+			w.logger.Info("worker idle; exiting", "idleFor", w.opts.Now().Sub(lastActive).String())
+			return ExitIdleTimeout
 		}
 		timer := time.NewTimer(w.opts.ClaimInterval)
 		select {
@@ -362,19 +396,17 @@ type TerminationAdvisor interface {
 	ShouldWorkerTerminate(ctx context.Context, creds Credentials, workerPoolID, workerGroup, workerID string) (bool, error)
 }
 
-// shouldTerminate asks worker-manager whether an idle worker should exit;
-// without an answer it exits, as generic-worker did before v96.
+// shouldTerminate asks worker-manager whether the worker should exit. When
+// it cannot be asked the worker keeps running, as generic-worker.
 func (w *Worker) shouldTerminate(ctx context.Context) bool {
-	if w.opts.WorkerManager == nil {
-		return true
-	}
-	term, err := w.opts.WorkerManager.ShouldWorkerTerminate(ctx, w.credentials(), w.cfg.TaskQueueID(), w.cfg.WorkerGroup, w.cfg.WorkerID)
+	actx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	term, err := w.opts.WorkerManager.ShouldWorkerTerminate(actx, w.credentials(), w.cfg.TaskQueueID(), w.cfg.WorkerGroup, w.cfg.WorkerID)
 	if err != nil {
-		w.logger.Warn("could not ask worker-manager whether to terminate; exiting", "err", err)
-		return true
-	}
-	if !term {
-		w.logger.Info("worker idle, but worker-manager says to keep running")
+		if ctx.Err() == nil {
+			w.logger.Warn("could not ask worker-manager whether to terminate; keeping running", "err", err)
+		}
+		return false
 	}
 	return term
 }

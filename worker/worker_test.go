@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -207,28 +208,121 @@ func TestIdleTimeout(t *testing.T) {
 	}
 }
 
-func TestIdleAsksWorkerManager(t *testing.T) {
+// advisorFunc is a TerminationAdvisor.
+type advisorFunc func() (bool, error)
+
+func (f advisorFunc) ShouldWorkerTerminate(context.Context, Credentials, string, string, string) (bool, error) {
+	return f()
+}
+
+// TestWorkerManagerTerminate: asked on every loop, also while a task runs;
+// yes lets the running task finish, then exit 70 (generic-worker's
+// WORKER_MANAGER_SHUTDOWN); the idle timeout does not ask (68).
+func TestWorkerManagerTerminate(t *testing.T) {
 	env := newTestEnv(t, tcfake.Options{})
-	env.cfg.IdleTimeoutSecs = 1
-	opts := testOptions(t, newFakeExec())
+	env.addTask(t, "wm1", map[string]any{"sleepMs": 1500}, nil)
+	ex := newFakeExec()
+	opts := testOptions(t, ex)
 	opts.WorkerManager = opts.Queue.(*TCQueue)
 	w := env.newWorker(t, opts)
 	env.fake.SetShouldTerminate(false)
 	wait := runWorker(context.Background(), w)
-	// Keep running while worker-manager says so; exit once it agrees.
-	deadline := time.Now().Add(30 * time.Second)
-	for asked := 0; asked < 2 && time.Now().Before(deadline); {
-		asked = 0
-		for _, c := range env.fake.Calls() {
-			if c.Route == "workerManager.shouldWorkerTerminate" && c.Status == 200 {
-				asked++
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	<-ex.started
 	env.fake.SetShouldTerminate(true)
-	if code := wait(t); code != ExitIdleTimeout {
-		t.Fatalf("exit %d, want 68", code)
+	if code := wait(t); code != ExitWorkerManagerShutdown {
+		t.Fatalf("exit %d, want 70", code)
+	}
+	st, _ := env.fake.Task("wm1")
+	if r := st.Runs[0]; r.State != "completed" || r.Resolutions() != 1 {
+		t.Errorf("run %+v: want completed (a worker-manager termination lets tasks finish)", r)
+	}
+	if ex.cause("wm1") != nil {
+		t.Errorf("task was cancelled: %v", ex.cause("wm1"))
+	}
+}
+
+// TestWorkerManagerUnreachableKeepsRunning: when shouldWorkerTerminate
+// cannot be asked the worker goes on claiming (generic-worker), and its
+// idle timeout still applies.
+func TestWorkerManagerUnreachableKeepsRunning(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	ex := newFakeExec()
+	opts := testOptions(t, ex)
+	var asked atomic.Int32
+	opts.WorkerManager = advisorFunc(func() (bool, error) {
+		asked.Add(1)
+		return false, errors.New("worker-manager: connection refused")
+	})
+	w := env.newWorker(t, opts)
+	wait := runWorker(context.Background(), w)
+	for asked.Load() < 3 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	env.addTask(t, "wm2", map[string]any{}, nil)
+	if st := waitResolved(t, env.fake, "wm2"); st.Runs[0].State != "completed" {
+		t.Errorf("run %+v", st.Runs[0])
+	}
+	w.Terminate(true)
+	if code := wait(t); code != ExitWorkerShutdown {
+		t.Fatalf("exit %d, want 72", code)
+	}
+}
+
+// TestCompletedJustBeforeShutdownKeepsResult: a run whose executor
+// finished by itself keeps its resolution even when an abort arrives
+// before the worker resolved it.
+func TestCompletedJustBeforeShutdownKeepsResult(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	env.addTask(t, "k1", map[string]any{}, nil)
+	var w *Worker
+	opts := testOptions(t, ExecutorFunc(func(ctx context.Context, tr *TaskRun) Outcome {
+		w.Terminate(false) // the shutdown lands as the task ends by itself
+		<-ctx.Done()
+		return Outcome{Resolution: Completed}
+	}))
+	w = env.newWorker(t, opts)
+	if code := runWorker(context.Background(), w)(t); code != ExitWorkerShutdown {
+		t.Fatalf("exit %d, want 72", code)
+	}
+	st, _ := env.fake.Task("k1")
+	if r := st.Runs[0]; r.State != "completed" || r.Resolutions() != 1 {
+		t.Errorf("run %+v: want completed, kept", r)
+	}
+}
+
+// TestStopKeepsGrantedClaims: a claimWork the queue has granted but not yet
+// answered when the worker stops is not abandoned to claim-expired: its
+// runs are resolved exception/worker-shutdown (retried by the queue).
+func TestStopKeepsGrantedClaims(t *testing.T) {
+	env := newTestEnv(t, tcfake.Options{})
+	env.addTask(t, "c1", map[string]any{}, map[string]any{"retries": 1})
+	env.fake.SetFaults(tcfake.Faults{Routes: []string{"queue.claimWork"}, ReplyDelay: 700 * time.Millisecond})
+	ex := newFakeExec()
+	w := env.newWorker(t, testOptions(t, ex))
+	wait := runWorker(context.Background(), w)
+	// Stop while the granting claimWork's answer is on its way.
+	for {
+		st, _ := env.fake.Task("c1")
+		if st.Runs[0].State == "running" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	w.Terminate(false)
+	if code := wait(t); code != ExitWorkerShutdown {
+		t.Fatalf("exit %d, want 72", code)
+	}
+	st, _ := env.fake.Task("c1")
+	if r := st.Runs[0]; r.State != "exception" || r.ReasonResolved != "worker-shutdown" || r.Resolutions() != 1 {
+		t.Fatalf("run 0 %+v: want exception/worker-shutdown reported by the worker", r)
+	}
+	if len(st.Runs) != 2 || st.Runs[1].State != "pending" {
+		t.Errorf("runs %+v: want a retry pending", st.Runs)
+	}
+	select {
+	case id := <-ex.started:
+		t.Errorf("task %s was started after the abort", id)
+	default:
 	}
 }
 
