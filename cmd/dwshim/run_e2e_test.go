@@ -83,7 +83,7 @@ func TestRunWithWorkerRunner(t *testing.T) {
 	go func() {
 		code, err := runWorker(context.Background(), runFlags{config: cfgPath, withWorkerRunner: true, claimInterval: 50 * time.Millisecond, pullAttempts: 1,
 			labels: map[string]string{"dwshim.test": "run-e2e"}},
-			toWorkerR, toRunnerW, io.Discard)
+			toWorkerR, toRunnerW, io.Discard, nil)
 		done <- result{code, err}
 	}()
 	runner.Start(false)

@@ -29,7 +29,7 @@ func TestRunConfigExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code, err := runWorker(context.Background(), runFlags{config: tt.path}, strings.NewReader(""), io.Discard, &stderr)
+			code, err := runWorker(context.Background(), runFlags{config: tt.path}, strings.NewReader(""), io.Discard, &stderr, nil)
 			if code != tt.want || err == nil {
 				t.Errorf("code %d err %v, want %d", code, err, tt.want)
 			}
