@@ -5,7 +5,13 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo clean
+.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo clean tools
+
+# The real worker-runner the tests run dwshim under: start-worker from the
+# v44 module, built from the separate tools module (tools/go.mod) into the
+# gitignored .tools/bin. Idempotent: go build is a no-op when up to date.
+START_WORKER := $(abspath .tools/bin/start-worker)
+export DWSHIM_START_WORKER := $(START_WORKER)
 
 all: build
 
@@ -13,7 +19,10 @@ build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/dwshim
 
 # test: install and start what the tests need, then run every test.
-test: test-env fmt-check vet test-go jsone-spec
+test: test-env tools fmt-check vet test-go jsone-spec
+
+tools:
+	cd tools && $(GO) build -trimpath -o $(START_WORKER) github.com/taskcluster/taskcluster/v44/tools/worker-runner/cmd/start-worker
 
 test-env:
 	bash scripts/test-env.sh
@@ -49,4 +58,4 @@ demo: build
 	./$(BIN) local --artifacts artifacts testdata/examples/hello.yml
 
 clean:
-	rm -rf bin artifacts
+	rm -rf bin artifacts .tools
