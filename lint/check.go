@@ -231,28 +231,8 @@ func (l *Linter) checkTyped(ctx context.Context, t *task, p *translate.DockerWor
 }
 
 func (l *Linter) checkConfig(t *task, p *translate.DockerWorkerPayload) {
-	c := l.opts.Config
-	d := p.Capabilities.Devices
-	for _, x := range []struct {
-		on, allowed bool
-		ptr, field  string
-	}{
-		{p.Capabilities.Privileged, c.AllowPrivileged, "/capabilities/privileged", "allowPrivileged"},
-		{p.Capabilities.DisableSeccomp, c.AllowDisableSeccomp, "/capabilities/disableSeccomp", "allowDisableSeccomp"},
-		{d.HostSharedMemory, c.AllowHostSharedMemory, "/capabilities/devices/hostSharedMemory", "allowHostSharedMemory"},
-		{d.KVM, c.AllowKVM, "/capabilities/devices/kvm", "allowKVM"},
-		{d.LoopbackAudio, c.AllowLoopbackAudio, "/capabilities/devices/loopbackAudio", "allowLoopbackAudio"},
-		{d.LoopbackVideo, c.AllowLoopbackVideo, "/capabilities/devices/loopbackVideo", "allowLoopbackVideo"},
-		{p.Features.TaskclusterProxy, c.AllowTaskclusterProxy, "/features/taskclusterProxy", "allowTaskclusterProxy"},
-		{p.Features.Interactive, c.AllowInteractive, "/features/interactive", "allowInteractive"},
-		{p.Features.ChainOfTrust, c.AllowChainOfTrust, "/features/chainOfTrust", "allowChainOfTrust"},
-		{p.Features.AllowPtrace, c.AllowPtrace, "/features/allowPtrace", "allowPtrace"},
-	} {
-		if x.on && !x.allowed {
-			t.add(RuleConfigDisallowed, Error, t.prefix+x.ptr, fmt.Sprintf(
-				"%s is requested but the worker pool's d2gConfig has %s: false, so the worker would drop it; run the task on a pool that allows it or remove it",
-				strings.ReplaceAll(strings.TrimPrefix(x.ptr, "/"), "/", "."), x.field))
-		}
+	for _, r := range translate.Refusals(p, l.opts.Config) {
+		t.add(RuleConfigDisallowed, Error, t.prefix+r.Pointer, r.Message())
 	}
 }
 

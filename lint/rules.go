@@ -7,6 +7,7 @@ const (
 	RuleConfigDisallowed    = "config-disallowed"
 	RuleMissingScopes       = "missing-scopes"
 	RuleScopesUnverifiable  = "scopes-unverifiable"
+	RulePoolCacheScope      = "pool-qualified-cache-scope"
 	RuleTaskImageDependency = "task-image-dependency"
 	RuleOnExitStatus        = "on-exit-status"
 	RuleMaxRunTime          = "max-run-time"
@@ -27,8 +28,9 @@ type Rule struct {
 var Rules = []Rule{
 	{RuleSchema, Error, "The payload does not validate against the docker-worker v1 payload schema."},
 	{RuleRemovedField, Error, "The payload uses a field docker-worker or d2g removed (features.dind, features.dockerSave, encryptedEnv, capabilities.containerEngine, relengAPIProxy…)."},
-	{RuleConfigDisallowed, Error, "The payload asks for a capability or feature the worker pool's d2gConfig disallows: the worker would drop it silently."},
+	{RuleConfigDisallowed, Error, "The payload asks for a capability or feature the worker pool's d2gConfig disallows: dwshim (as docker-worker) fails the task with malformed-payload; upstream d2g drops it silently."},
 	{RuleMissingScopes, Error, "The task's scopes do not satisfy what its capabilities, features and caches require."},
+	{RulePoolCacheScope, Warning, "A cache is granted only by docker-worker:cache:<name>:<pool>, which docker-worker and dwshim accept but d2g's converted task cannot use on generic-worker."},
 	{RuleScopesUnverifiable, Warning, "Whether the task's scopes suffice depends on assume: roles that could not be expanded."},
 	{RuleTaskImageDependency, Error, "A task-image image's taskId is not a slugid or not among the task's dependencies (d2g requires both)."},
 	{RuleOnExitStatus, Error, "onExitStatus holds values generic-worker rejects (retry: unique integers >= 1; purgeCaches: unique integers >= 0)."},

@@ -3,127 +3,51 @@ package lint
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/dwshim/dwshim/translate"
 )
 
-// requirement is one scope need; any alternative satisfies it.
-type requirement struct {
-	ptr  string // relative to the payload
-	alts []string
-	// cache is the cache name for cache requirements.
-	cache string
-}
-
-// requirements lists what the payload needs on queue q: d2g's capability
-// scopes (spec §3.1) and generic-worker's cache scopes (§3.3), which d2g
-// derives from docker-worker:cache:<name>.
-func requirements(p *translate.DockerWorkerPayload, q string) []requirement {
-	var out []requirement
-	for _, r := range translate.RequiredScopes(p, q) {
-		out = append(out, requirement{ptr: r.Pointer, alts: r.Alternatives})
-	}
-	names := make([]string, 0, len(p.Cache))
-	for n := range p.Cache {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
-		out = append(out, requirement{
-			ptr:   "/cache/" + escapePointer(n),
-			alts:  []string{"docker-worker:cache:" + n, "generic-worker:cache:" + n},
-			cache: n,
-		})
-	}
-	return out
-}
-
-func satisfies(granted, required string) bool {
-	if granted == required {
-		return true
-	}
-	return strings.HasSuffix(granted, "*") && strings.HasPrefix(required, granted[:len(granted)-1])
-}
-
-func satisfied(r requirement, scopes []string) bool {
-	for _, alt := range r.alts {
-		for _, s := range scopes {
-			if satisfies(s, alt) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func hasAssume(scopes []string) bool {
-	for _, s := range scopes {
-		if strings.HasPrefix(s, "assume:") || s == "*" || s == "assume*" || s == "assum*" {
-			return true
-		}
-	}
-	return false
-}
-
 // checkScopes reports the requirements the task's scopes miss.
 func (l *Linter) checkScopes(ctx context.Context, t *task, p *translate.DockerWorkerPayload) {
-	reqs := requirements(p, t.queue)
-	if len(reqs) == 0 {
-		return
-	}
-	var missing []requirement
-	for _, r := range reqs {
-		if !satisfied(r, t.scopes) {
-			missing = append(missing, r)
-		}
-	}
+	missing := translate.MissingScopes(p, t.queue, t.scopes)
 	if len(missing) == 0 {
+		for _, w := range translate.CacheScopeWarnings(p, t.queue, t.scopes) {
+			t.add(RulePoolCacheScope, Warning, t.prefix+strings.TrimPrefix(w.Pointer, "/payload"), w.Message)
+		}
 		return
 	}
 	scopes := t.scopes
-	if hasAssume(t.scopes) {
+	if translate.NeedsExpansion(t.scopes) {
 		if l.opts.Expander == nil {
 			for _, r := range missing {
-				t.add(RuleScopesUnverifiable, Warning, t.prefix+r.ptr, fmt.Sprintf(
-					"needs scope %s; the task's scopes grant it only if its assume: roles do, which cannot be checked offline (use --root-url to expand them)",
-					altText(r.alts)))
+				t.add(RuleScopesUnverifiable, Warning, t.prefix+r.Pointer, translate.UnverifiableScopeMessage(r)+" (use --root-url to expand them)")
 			}
 			return
 		}
 		exp, err := l.expand(ctx, t.scopes)
 		if err != nil {
 			for _, r := range missing {
-				t.add(RuleScopesUnverifiable, Warning, t.prefix+r.ptr, fmt.Sprintf(
-					"needs scope %s; expanding the task's assume: roles failed: %v", altText(r.alts), err))
+				t.add(RuleScopesUnverifiable, Warning, t.prefix+r.Pointer, fmt.Sprintf(
+					"needs scope %s; expanding the task's assume: roles failed: %v", altText(r.Alternatives), err))
 			}
 			return
 		}
 		scopes = exp
 	}
+	for _, w := range translate.CacheScopeWarnings(p, t.queue, scopes) {
+		t.add(RulePoolCacheScope, Warning, t.prefix+strings.TrimPrefix(w.Pointer, "/payload"), w.Message)
+	}
 	for _, r := range missing {
-		if satisfied(r, scopes) {
+		if r.SatisfiedBy(scopes) {
 			continue
 		}
-		msg := fmt.Sprintf("requires scope %s, which the task's scopes do not grant; add it to the task's scopes", altText(r.alts))
-		if r.cache != "" {
-			if q := poolQualified(r.cache, scopes); q != "" {
-				msg += fmt.Sprintf(" (%s is pool-qualified: d2g maps it to generic-worker:cache:%s, which generic-worker never accepts)", q, strings.TrimPrefix(q, "docker-worker:cache:"))
-			}
+		msg := fmt.Sprintf("requires scope %s, which the task's scopes do not grant; add it to the task's scopes", altText(r.Alternatives))
+		if r.Cache != "" {
+			msg = translate.CacheScopeMessage(r)
 		}
-		t.add(RuleMissingScopes, Error, t.prefix+r.ptr, msg)
+		t.add(RuleMissingScopes, Error, t.prefix+r.Pointer, msg)
 	}
-}
-
-func poolQualified(cache string, scopes []string) string {
-	pre := "docker-worker:cache:" + cache + ":"
-	for _, s := range scopes {
-		if strings.HasPrefix(s, pre) {
-			return s
-		}
-	}
-	return ""
 }
 
 func altText(alts []string) string {

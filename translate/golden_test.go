@@ -22,6 +22,9 @@ type goldenInfo struct {
 	Warnings      []Warning      `json:"warnings"`
 	TaskQueueID   string         `json:"taskQueueId,omitempty"`
 	Scopes        []string       `json:"scopes,omitempty"`
+	// Verdict is what dwshim's Verdict says of a bare payload: the d2g
+	// target drops refused capabilities, dwshim refuses the task.
+	Verdict []Problem `json:"verdict,omitempty"`
 }
 
 // TestGolden runs every case under testdata/translate: in.json (a payload,
@@ -73,6 +76,9 @@ func runGoldenCase(t *testing.T, dir string) {
 	} else {
 		p, err := DecodePayload(in)
 		if err == nil {
+			if verr := Verdict(p, cfg, nil, ""); verr != nil {
+				info.Verdict = verr.(*Error).Problems
+			}
 			res, err = TranslatePayload(p, cfg)
 		}
 		if err != nil {

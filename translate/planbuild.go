@@ -139,23 +139,9 @@ func isWorkerVar(n string) bool {
 
 // warn records, in a fixed order, what the targets drop or change.
 func (t *translator) warn(g grants) {
-	p, c := t.p, t.cfg
-	d := p.Capabilities.Devices
-	drop := func(asked, allowed bool, ptr, key, what string) {
-		if asked && !allowed {
-			t.addWarning(ptr, fmt.Sprintf("worker pool config %s=false: %s", key, what))
-		}
-	}
-	drop(p.Capabilities.Privileged, c.AllowPrivileged, "/capabilities/privileged", "allowPrivileged", "the container will not be privileged")
-	drop(p.Capabilities.DisableSeccomp, c.AllowDisableSeccomp, "/capabilities/disableSeccomp", "allowDisableSeccomp", "seccomp stays enabled")
-	drop(d.HostSharedMemory, c.AllowHostSharedMemory, "/capabilities/devices/hostSharedMemory", "allowHostSharedMemory", "the host's /dev/shm will not be mounted")
-	drop(d.KVM, c.AllowKVM, "/capabilities/devices/kvm", "allowKVM", "/dev/kvm will not be available")
-	drop(d.LoopbackAudio, c.AllowLoopbackAudio, "/capabilities/devices/loopbackAudio", "allowLoopbackAudio", "no loopback audio device will be available")
-	drop(d.LoopbackVideo, c.AllowLoopbackVideo, "/capabilities/devices/loopbackVideo", "allowLoopbackVideo", "no loopback video device will be available")
-	drop(p.Features.AllowPtrace, c.AllowPtrace, "/features/allowPtrace", "allowPtrace", "ptrace will not be allowed")
-	drop(p.Features.ChainOfTrust, c.AllowChainOfTrust, "/features/chainOfTrust", "allowChainOfTrust", "no chain-of-trust certificate will be produced")
-	drop(p.Features.Interactive, c.AllowInteractive, "/features/interactive", "allowInteractive", "the task will not be interactive")
-	drop(p.Features.TaskclusterProxy, c.AllowTaskclusterProxy, "/features/taskclusterProxy", "allowTaskclusterProxy", "the container will get no taskcluster proxy")
+	p := t.p
+	// Capabilities the config refuses are not warned about here: they fail
+	// the task (Refusals, Verdict); only the d2g target drops them silently.
 	if p.Image.Kind == ImageIndexed && !g.proxy {
 		t.addWarning("/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
 	}

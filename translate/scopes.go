@@ -1,31 +1,54 @@
 package translate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
 
-// ScopeRequirement is one capability's scope need: any one alternative
+// ScopeRequirement is one scope need of a payload: any one alternative
 // satisfies it.
 type ScopeRequirement struct {
-	// Pointer locates the payload property that asks for the capability.
+	// Pointer locates the payload property that asks for it.
 	Pointer      string
 	Alternatives []string
+	// Cache is the cache name for a cache requirement, "" for a
+	// capability's.
+	Cache string
 }
 
-// RequiredScopes lists the docker-worker scopes the payload's capabilities
-// need on task queue q (spec §3.1), in upstream's order. Worker config does
-// not matter: the scope is needed even when the worker drops the flag.
+// SatisfiedBy reports whether the (expanded) scopes satisfy r, with
+// Taskcluster's "*" suffix matching.
+func (r ScopeRequirement) SatisfiedBy(scopes []string) bool {
+	for _, alt := range r.Alternatives {
+		for _, s := range scopes {
+			if scopeSatisfies(s, alt) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RequiredScopes lists the scopes the payload needs on task queue q: first
+// what its capabilities need (d2g's rule, spec §3.1, in upstream's order),
+// then one requirement per cache in name order. Worker config does not
+// matter: a scope is needed even when the pool refuses the capability.
+//
+// A cache named n needs docker-worker:cache:<n> or
+// docker-worker:cache:<n>:<q> (docker-worker's buildVolumeBindings), or
+// generic-worker:cache:<n>, the form d2g converts the first to and which
+// generic-worker's mounts feature checks (§3.3).
 func RequiredScopes(p *DockerWorkerPayload, q string) []ScopeRequirement {
 	var req []ScopeRequirement
 	both := func(ptr, s string) {
-		req = append(req, ScopeRequirement{ptr, []string{s, s + ":" + q}})
+		req = append(req, ScopeRequirement{Pointer: ptr, Alternatives: []string{s, s + ":" + q}})
 	}
 	if p.Capabilities.Privileged {
 		both("/capabilities/privileged", "docker-worker:capability:privileged")
 	}
 	if p.Capabilities.DisableSeccomp {
-		req = append(req, ScopeRequirement{"/capabilities/disableSeccomp", []string{"docker-worker:capability:disableSeccomp"}})
+		req = append(req, ScopeRequirement{Pointer: "/capabilities/disableSeccomp", Alternatives: []string{"docker-worker:capability:disableSeccomp"}})
 	}
 	d := p.Capabilities.Devices
 	if d.HostSharedMemory {
@@ -41,7 +64,14 @@ func RequiredScopes(p *DockerWorkerPayload, q string) []ScopeRequirement {
 		both("/capabilities/devices/loopbackVideo", "docker-worker:capability:device:loopbackVideo")
 	}
 	if p.Features.AllowPtrace {
-		req = append(req, ScopeRequirement{"/features/allowPtrace", []string{"docker-worker:feature:allowPtrace"}})
+		req = append(req, ScopeRequirement{Pointer: "/features/allowPtrace", Alternatives: []string{"docker-worker:feature:allowPtrace"}})
+	}
+	for _, n := range sortedKeys(p.Cache) {
+		req = append(req, ScopeRequirement{
+			Pointer:      "/cache/" + escapePointer(n),
+			Alternatives: []string{"docker-worker:cache:" + n, "docker-worker:cache:" + n + ":" + q, "generic-worker:cache:" + n},
+			Cache:        n,
+		})
 	}
 	return req
 }
@@ -56,33 +86,95 @@ func scopeSatisfies(s, r string) bool {
 }
 
 // ValidateScopes checks that expanded satisfies every requirement of the
-// payload on queue q. The error is an *Error (MalformedPayload, pointer
-// /scopes) whose message is upstream's exact text, listing every missing
-// group joined by "\nAND\n".
+// payload on queue q. The error is an *Error (MalformedPayload) listing
+// every problem: the capabilities' missing groups in one problem at
+// /scopes, in upstream d2g's exact text (groups joined by "\nAND\n"), then
+// one problem per cache whose scope is missing, at /payload/cache/<name>,
+// naming the cache and the scopes that would grant it.
 func ValidateScopes(p *DockerWorkerPayload, q string, expanded []string) error {
 	var missing []string
+	var probs []Problem
 	for _, r := range RequiredScopes(p, q) {
-		ok := false
-		for _, alt := range r.Alternatives {
-			for _, s := range expanded {
-				ok = ok || scopeSatisfies(s, alt)
-			}
+		if r.SatisfiedBy(expanded) {
+			continue
 		}
-		if !ok {
-			missing = append(missing, "("+strings.Join(r.Alternatives, ", or\n")+")")
+		if r.Cache != "" {
+			probs = append(probs, Problem{"/payload" + r.Pointer, CacheScopeMessage(r)})
+			continue
 		}
+		missing = append(missing, "("+strings.Join(r.Alternatives, ", or\n")+")")
 	}
-	if len(missing) == 0 {
+	if len(missing) > 0 {
+		given := "<no scopes>"
+		if len(expanded) > 0 {
+			given = strings.Join(expanded, " and ")
+		}
+		msg := "d2g task requires scopes:\n\n" + strings.Join(missing, "\nAND\n") +
+			"\n\nbut task only has scopes:\n\n" + given +
+			"\n\nYou probably should add some scopes to your task definition"
+		probs = append([]Problem{{"/scopes", msg}}, probs...)
+	}
+	if len(probs) == 0 {
 		return nil
 	}
-	given := "<no scopes>"
-	if len(expanded) > 0 {
-		given = strings.Join(expanded, " and ")
+	return &Error{Reason: MalformedPayload, Problems: probs}
+}
+
+// MissingScopes lists the requirements of RequiredScopes(p, q) that
+// scopes do not satisfy.
+func MissingScopes(p *DockerWorkerPayload, q string, scopes []string) []ScopeRequirement {
+	var out []ScopeRequirement
+	for _, r := range RequiredScopes(p, q) {
+		if !r.SatisfiedBy(scopes) {
+			out = append(out, r)
+		}
 	}
-	msg := "d2g task requires scopes:\n\n" + strings.Join(missing, "\nAND\n") +
-		"\n\nbut task only has scopes:\n\n" + given +
-		"\n\nYou probably should add some scopes to your task definition"
-	return &Error{Reason: MalformedPayload, Problems: []Problem{{"/scopes", msg}}}
+	return out
+}
+
+// NeedsExpansion reports whether scopes hold assume: roles (or a scope
+// that satisfies some assume: scope) whose grants are unknown unexpanded.
+func NeedsExpansion(scopes []string) bool {
+	for _, s := range scopes {
+		if strings.HasPrefix(s, "assume:") || (strings.HasSuffix(s, "*") && strings.HasPrefix("assume:", s[:len(s)-1])) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnverifiableScopeMessage is the one text for a requirement that
+// unexpanded assume: roles may or may not grant.
+func UnverifiableScopeMessage(r ScopeRequirement) string {
+	return "needs scope " + strings.Join(r.Alternatives, " or ") +
+		"; the task's scopes grant it only if its assume: roles do, which cannot be checked offline"
+}
+
+// CacheScopeMessage is the one text for a cache whose scope the task lacks.
+func CacheScopeMessage(r ScopeRequirement) string {
+	return fmt.Sprintf("cache %q needs scope %s, which the task's scopes do not grant: add it to the task's scopes "+
+		"(docker-worker refused such a task: \"Insufficient scopes to attach cache volumes\")",
+		r.Cache, strings.Join(r.Alternatives, " or "))
+}
+
+// CacheScopeWarnings flags caches granted only by the pool-qualified
+// docker-worker:cache:<name>:<q>: docker-worker and dwshim accept it, but
+// d2g maps it to generic-worker:cache:<name>:<q>, which generic-worker
+// never accepts (§3.3). Pointers are into the task definition.
+func CacheScopeWarnings(p *DockerWorkerPayload, q string, expanded []string) []Warning {
+	var out []Warning
+	for _, r := range RequiredScopes(p, q) {
+		if r.Cache == "" {
+			continue
+		}
+		dw, gw := ScopeRequirement{Alternatives: []string{r.Alternatives[0]}}, ScopeRequirement{Alternatives: []string{r.Alternatives[2]}}
+		if !dw.SatisfiedBy(expanded) && !gw.SatisfiedBy(expanded) && r.SatisfiedBy(expanded) {
+			out = append(out, Warning{"/payload" + r.Pointer, fmt.Sprintf(
+				"cache %q is granted only by %s: docker-worker and dwshim accept it, but d2g maps it to generic-worker:cache:%s:%s, which generic-worker never accepts, so the d2g target fails on generic-worker; add %s",
+				r.Cache, r.Alternatives[1], r.Cache, q, r.Alternatives[0])})
+		}
+	}
+	return out
 }
 
 // ConvertScopes maps docker-worker scopes to generic-worker ones (spec §3.2):

@@ -74,7 +74,13 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 		tr.Warnings = append(tr.Warnings, Warning{"/dependencies", fmt.Sprintf("task.dependencies does not include the image task %s: generic-worker rejects such a d2g task (docker-worker did not)", p.Image.TaskID)})
 	}
 	if !h.hasScopes {
-		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "the task definition has no scopes: scope validation was skipped (as upstream d2g does)"})
+		// The queue gives such a task scopes [] and the worker checks
+		// those; upstream's offline CLI skips the check (§9.17). One
+		// verdict everywhere: checked as [].
+		if err := Verdict(p, cfg, &Scopes{TaskQueueID: tr.TaskQueueID}, "/payload"); err != nil {
+			return nil, err
+		}
+		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "the task definition has no scopes key: checked as [] (the queue's default); the converted definition gets no scopes, as upstream d2g's"})
 		return tr, nil
 	}
 	tr.HasScopes = true
@@ -86,12 +92,23 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 		if expanded, err = opts.ExpandScopes(scopes); err != nil {
 			return nil, fmt.Errorf("error expanding scopes: %w", err)
 		}
-	} else if hasAssume(scopes) {
+	} else if NeedsExpansion(scopes) {
+		// Offline: what the roles grant is unknown, so a missing scope is
+		// a warning, not a verdict (the worker always expands).
 		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "assume: scopes cannot be expanded offline: scopes were validated and converted as given"})
+		if err := Verdict(p, cfg, nil, "/payload"); err != nil {
+			return nil, err
+		}
+		for _, r := range MissingScopes(p, tr.TaskQueueID, scopes) {
+			tr.Warnings = append(tr.Warnings, Warning{"/payload" + r.Pointer, UnverifiableScopeMessage(r)})
+		}
+		tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
+		return tr, nil
 	}
-	if err := ValidateScopes(p, tr.TaskQueueID, expanded); err != nil {
+	if err := Verdict(p, cfg, &Scopes{TaskQueueID: tr.TaskQueueID, Expanded: expanded}, "/payload"); err != nil {
 		return nil, err
 	}
+	tr.Warnings = append(tr.Warnings, CacheScopeWarnings(p, tr.TaskQueueID, expanded)...)
 	tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
 	return tr, nil
 }
@@ -160,15 +177,6 @@ func prefixPointers(err error, prefix string) error {
 		probs[i] = Problem{prefix + p.Pointer, p.Message}
 	}
 	return &Error{Reason: e.Reason, Problems: probs}
-}
-
-func hasAssume(scopes []string) bool {
-	for _, s := range scopes {
-		if strings.HasPrefix(s, "assume:") {
-			return true
-		}
-	}
-	return false
 }
 
 func containsString(list []string, s string) bool {

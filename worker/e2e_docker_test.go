@@ -390,3 +390,58 @@ func TestE2EImageArtifacts(t *testing.T) {
 	}
 	t.Logf("image artifact downloaded %d times for 3 tasks", downloads)
 }
+
+// TestE2ECacheScopes: a task without its cache's scope is resolved
+// malformed-payload, naming the cache and the scope, and never touches the
+// cache: what a task with the scope wrote before is what the next one reads.
+func TestE2ECacheScopes(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.NumberOfTasksToRun = 3
+	w := env.dockerWorker(t)
+	cache := fmt.Sprintf("dwshim-test-scopes-%d", os.Getpid())
+	t.Cleanup(func() { purgeTestCache(t, cache) }) // before dockerWorker's leak check
+	caches := map[string]any{"cache": map[string]any{cache: "/cache"}}
+	granted := map[string]any{"scopes": []string{"docker-worker:cache:dwshim-test-scopes-*"}}
+	env.addTask(t, "cs1", dwPayload("echo good > /cache/marker", caches), granted)
+	env.addTask(t, "cs2", dwPayload("echo poison > /cache/marker", caches), map[string]any{"scopes": []string{"docker-worker:cache:other"}})
+	env.addTask(t, "cs3", dwPayload("cat /cache/marker", caches), map[string]any{"scopes": []string{"docker-worker:cache:" + cache + ":" + testQueue}})
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for id, want := range map[string]string{"cs1": "completed", "cs2": "malformed-payload", "cs3": "completed"} {
+		st, _ := env.fake.Task(id)
+		if r := st.Runs[0]; r.ReasonResolved != want {
+			bl, _ := r.Artifact(backingLogName)
+			t.Errorf("%s: %s/%s, want %s\n%s", id, r.State, r.ReasonResolved, want, bl.Data)
+		}
+	}
+	st, _ := env.fake.Task("cs2")
+	bl, _ := st.Runs[0].Artifact(backingLogName)
+	for _, want := range []string{"/payload/cache/" + cache + `: cache "` + cache + `" needs scope docker-worker:cache:` + cache + " "} {
+		if !strings.Contains(string(bl.Data), want) {
+			t.Errorf("cs2 log lacks %q:\n%s", want, bl.Data)
+		}
+	}
+	if strings.Contains(string(bl.Data), "Task Starting") {
+		t.Errorf("cs2 started a container:\n%s", bl.Data)
+	}
+	st, _ = env.fake.Task("cs3")
+	bl, _ = st.Runs[0].Artifact(backingLogName)
+	if !strings.Contains(string(bl.Data), "good") || strings.Contains(string(bl.Data), "poison") {
+		t.Errorf("cs3 read the cache written by a task without its scope:\n%s", bl.Data)
+	}
+}
+
+// purgeTestCache removes the volume(s) of cache name.
+func purgeTestCache(t *testing.T, name string) {
+	e, err := docker.New(docker.Options{})
+	if err != nil {
+		t.Errorf("purge cache: %v", err)
+		return
+	}
+	defer e.Close()
+	if err := e.PurgeCaches(context.Background(), &runner.Task{Plan: &plan.Plan{Caches: []plan.Cache{{Name: name, MountPath: "/c"}}}, Key: "purge"}); err != nil {
+		t.Errorf("purge cache %s: %v", name, err)
+	}
+}

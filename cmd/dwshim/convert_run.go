@@ -236,6 +236,9 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	if err != nil {
 		return err
 	}
+	if err := translate.Verdict(p, cfg, nil, ""); err != nil {
+		return err
+	}
 	tr, err := translate.TranslatePayload(p, cfg)
 	if err != nil {
 		return err

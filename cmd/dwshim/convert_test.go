@@ -158,8 +158,11 @@ func TestConvertStreamsAndFormats(t *testing.T) {
 func TestConvertConfig(t *testing.T) {
 	cfg := writeFile(t, "gw.json", `{"rootURL": "x", "d2gConfig": {"enableD2G": true, "allowPrivileged": false, "unknownKey": 1}}`)
 	priv := `{"image": "a", "maxRunTime": 1, "capabilities": {"privileged": true}}`
+	// A capability the pool refuses fails the conversion, as it fails the
+	// task in run and local (one verdict), naming field and config key.
 	code, out, errs := convertCLI(t, priv, "convert", "--config", cfg)
-	if code != 0 || strings.Contains(out, "--privileged") {
+	if code != 1 || strings.Contains(out, "--privileged") || !strings.Contains(errs, "/capabilities/privileged: capabilities.privileged is refused") ||
+		!strings.Contains(errs, "d2gConfig.allowPrivileged") {
 		t.Errorf("allowPrivileged false: exit %d, %s\n%s", code, errs, out)
 	}
 	code, out, _ = convertCLI(t, priv, "convert")

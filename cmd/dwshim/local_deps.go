@@ -35,6 +35,9 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 		if err != nil {
 			return nil, nil, err
 		}
+		if err := translate.Verdict(p, cfg, nil, ""); err != nil {
+			return nil, nil, err
+		}
 		if res, err = translate.TranslatePayload(p, cfg); err != nil {
 			return nil, nil, err
 		}

@@ -135,15 +135,43 @@ func TestLocalExitCodes(t *testing.T) {
 func TestLocalCapabilityRefused(t *testing.T) {
 	labelLocal(t)
 	payload := fmt.Sprintf(`{"image": %q, "maxRunTime": 60, "capabilities": {"privileged": true},
-		"command": ["sh", "-c", "if mount -t tmpfs none /mnt 2>/dev/null; then echo MODE=privileged; else echo MODE=unprivileged; fi"]}`, localTestImage)
+		"command": ["sh", "-c", "echo RAN"]}`, localTestImage)
 	cfg := filepath.Join(t.TempDir(), "gw.json")
 	os.WriteFile(cfg, []byte(`{"d2gConfig": {"enableD2G": true, "allowPrivileged": false}}`), 0o644)
 	code, out, stderr := runCLI(t, payload, "local", "--artifacts", t.TempDir(), "--config", cfg, "-")
-	if code != 0 || !strings.Contains(out, "MODE=unprivileged") || !strings.Contains(stderr, "allowPrivileged") {
-		t.Errorf("refused: exit %d, privileged mode not refused or no warning", code)
+	// docker-worker failed such a task at once; so does dwshim
+	// (malformed-payload, exit 100), naming the field and the config key.
+	if code != exitMalformed || strings.Contains(out, "RAN") || !strings.Contains(stderr, "/capabilities/privileged: capabilities.privileged is refused") ||
+		!strings.Contains(stderr, "d2gConfig.allowPrivileged") {
+		t.Errorf("refused: exit %d, out %q, stderr %q", code, out, stderr)
 	}
 	// The allowed case is not tested: privileged containers cannot start
 	// in every CI sandbox (runc: "unable to apply caps").
+}
+
+// TestLocalCacheScopes: a task definition without its cache's scope is
+// refused (malformed-payload, exit 100) naming the cache and the scope,
+// and never touches the cache.
+func TestLocalCacheScopes(t *testing.T) {
+	labelLocal(t)
+	cache := fmt.Sprintf("dwshim-test-local-scopes-%d", os.Getpid())
+	purgeCache(t, cache)
+	task := func(scopes, script string) string {
+		return fmt.Sprintf(`{"taskQueueId": "proj/local", "scopes": %s, "payload": {"image": %q, "maxRunTime": 60,
+			"cache": {%q: "/cache"}, "command": ["sh", "-c", %q]}}`, scopes, localTestImage, cache, script)
+	}
+	if code, _, stderr := runCLI(t, task(`["docker-worker:cache:`+cache+`"]`, "echo good > /cache/marker"), "local", "--artifacts", t.TempDir(), "-"); code != 0 {
+		t.Fatalf("with the scope: exit %d\n%s", code, stderr)
+	}
+	code, out, stderr := runCLI(t, task(`[]`, "echo poison > /cache/marker; echo RAN"), "local", "--artifacts", t.TempDir(), "-")
+	if code != exitMalformed || strings.Contains(out, "RAN") ||
+		!strings.Contains(stderr, "/payload/cache/"+cache+`: cache "`+cache+`" needs scope docker-worker:cache:`+cache+" ") {
+		t.Errorf("without the scope: exit %d, out %q, stderr %q", code, out, stderr)
+	}
+	code, out, stderr = runCLI(t, task(`["docker-worker:cache:*"]`, "cat /cache/marker"), "local", "--artifacts", t.TempDir(), "-")
+	if code != 0 || !strings.Contains(out, "good") || strings.Contains(out, "poison") {
+		t.Errorf("cache after the refused task: exit %d, out %q, stderr %q", code, out, stderr)
+	}
 }
 
 func TestLocalImageFileAndRootURL(t *testing.T) {
