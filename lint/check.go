@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
-	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/taskfile"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -31,16 +29,6 @@ func New(opts Options) *Linter {
 		opts.MaxTaskRunTime = DefaultMaxTaskRunTime
 	}
 	return &Linter{opts: opts, expanded: map[string]expansion{}}
-}
-
-// taskFields are the parts of a task definition the checks need.
-type taskFields struct {
-	Payload       json.RawMessage `json:"payload"`
-	Scopes        json.RawMessage `json:"scopes"`
-	Dependencies  json.RawMessage `json:"dependencies"`
-	TaskQueueID   json.RawMessage `json:"taskQueueId"`
-	ProvisionerID json.RawMessage `json:"provisionerId"`
-	WorkerType    json.RawMessage `json:"workerType"`
 }
 
 // task is one docker-worker task being checked.
@@ -89,130 +77,57 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 			raw, t.refs = out, refs
 		}
 	}
+	var p *translate.DockerWorkerPayload
+	var err error
 	if !t.isDef {
-		t.payload = raw
-	} else if !t.decodeTask(raw) {
+		p, err = translate.DecodePayload(raw)
+	} else {
+		var td *translate.Task
+		if td, err = translate.DecodeTask(raw); err == nil {
+			p, t.scopes, t.deps, t.queue = td.Payload, td.Scopes, td.Dependencies, td.QueueID()
+		}
+	}
+	if err != nil {
+		t.decodeProblems(err)
 		return t.probs, false
 	}
-	p := l.checkPayload(t)
-	if p != nil {
-		l.checkTyped(ctx, t, p)
-	}
+	l.checkTyped(ctx, t, p)
 	return t.probs, false
 }
 
-// decodeTask fills the task fields, reporting malformed ones.
-func (t *task) decodeTask(raw []byte) bool {
-	var f taskFields
-	ok := topMembers(raw, func(key, val []byte) {
-		switch string(key) {
-		case `"payload"`:
-			f.Payload = val
-		case `"scopes"`:
-			f.Scopes = val
-		case `"dependencies"`:
-			f.Dependencies = val
-		case `"taskQueueId"`:
-			f.TaskQueueID = val
-		case `"provisionerId"`:
-			f.ProvisionerID = val
-		case `"workerType"`:
-			f.WorkerType = val
-		}
-	})
-	if !ok {
-		t.add(RuleTaskDefinition, Error, "", "the task definition must be a JSON object")
-		return false
+// decodeProblems reports the problems of the one decoder (translate),
+// each under the rule of its kind.
+func (t *task) decodeProblems(err error) {
+	var te *translate.Error
+	if !errors.As(err, &te) {
+		t.add(RuleSchema, Error, "", err.Error())
+		return
 	}
-	t.payload = f.Payload
-	if len(f.Payload) == 0 {
-		t.add(RuleTaskDefinition, Error, "", `the task definition has no "payload": expected a docker-worker payload object`)
-		return false
-	}
-	if len(f.Scopes) > 0 && string(f.Scopes) != "null" && json.Unmarshal(f.Scopes, &t.scopes) != nil {
-		t.add(RuleTaskDefinition, Error, "/scopes", "scopes must be an array of strings")
-	}
-	if len(f.Dependencies) > 0 && string(f.Dependencies) != "null" && json.Unmarshal(f.Dependencies, &t.deps) != nil {
-		t.add(RuleTaskDefinition, Error, "/dependencies", "dependencies must be an array of taskId strings")
-	}
-	var q, prov, wt string
-	_ = json.Unmarshal(f.TaskQueueID, &q)
-	_ = json.Unmarshal(f.ProvisionerID, &prov)
-	_ = json.Unmarshal(f.WorkerType, &wt)
-	t.queue = q
-	if q == "" && prov != "" && wt != "" {
-		t.queue = prov + "/" + wt
-	}
-	return true
-}
-
-// checkPayload validates the payload against the schema and returns it
-// decoded, or nil when it is invalid.
-func (l *Linter) checkPayload(t *task) *translate.DockerWorkerPayload {
-	if fastValid(t.payload) {
-		if p, err := translate.DecodePayload(t.payload); err == nil {
-			return p
-		}
-	}
-	doc, err := schemas.DecodeJSON(t.payload)
-	if err != nil {
-		t.add(RuleSchema, Error, t.prefix, fmt.Sprintf("the payload is not valid JSON: %v", err))
-		return nil
-	}
-	probs := schemas.ValidateDockerWorkerPayload(doc)
-	seen := map[string]bool{}
-	for _, sp := range probs {
-		ptr := t.prefix + sp.Pointer
-		if hint, ok := removedHint(sp.Pointer); ok {
-			if !seen[ptr] {
-				seen[ptr] = true
-				t.add(RuleRemovedField, Error, ptr, hint)
-			}
-			continue
+	for _, tp := range te.Problems {
+		ptr := tp.Pointer
+		if !t.isDef {
+			ptr = t.prefix + ptr
 		}
 		if t.badRefs[ptr] {
 			continue
 		}
-		if r, ok := t.refs[ptr]; ok {
-			t.add(RuleUnresolvedReference, Error, ptr, fmt.Sprintf("a %s resolves to a string, but here the value %s", r.Kind, sp.Message))
+		rule := RuleSchema
+		switch tp.Kind {
+		case translate.ProblemRemovedField:
+			rule = RuleRemovedField
+		case translate.ProblemRunTime:
+			rule = RuleRunTimeRefusal
+		case translate.ProblemTaskImage:
+			rule = RuleTaskImageDependency
+		case translate.ProblemTaskDefinition:
+			rule = RuleTaskDefinition
+		}
+		if r, ok := t.refs[ptr]; ok && rule == RuleSchema {
+			t.add(RuleUnresolvedReference, Error, ptr, fmt.Sprintf("a %s resolves to a string, but here the value %s", r.Kind, tp.Message))
 			continue
 		}
-		t.add(RuleSchema, Error, ptr, sp.Message)
+		t.add(rule, Error, ptr, tp.Message)
 	}
-	if len(probs) > 0 {
-		return nil
-	}
-	p, err := translate.DecodePayload(t.payload)
-	if err != nil {
-		var te *translate.Error
-		if errors.As(err, &te) {
-			for _, tp := range te.Problems {
-				t.add(RuleSchema, Error, t.prefix+tp.Pointer, tp.Message)
-			}
-		} else {
-			t.add(RuleSchema, Error, t.prefix, err.Error())
-		}
-		return nil
-	}
-	return p
-}
-
-// removed lists fields docker-worker or d2g removed, by payload pointer,
-// with what to do instead.
-var removed = map[string]string{
-	"/features/dind":                "features.dind was removed in docker-worker v89 and d2g never supported it: build images in a docker-image task (e.g. with kaniko or taskboot and capabilities.privileged) instead of running a Docker daemon in the task",
-	"/features/dockerSave":          "features.dockerSave was removed in docker-worker v89: save what you need from the container as an artifact (artifacts type file, directory or volume)",
-	"/dockerSave":                   "dockerSave was removed in docker-worker v89: publish what you need as artifacts",
-	"/encryptedEnv":                 "encryptedEnv is not supported by docker-worker v1 or d2g: fetch secrets from the secrets service through features.taskclusterProxy",
-	"/capabilities/containerEngine": "capabilities.containerEngine was removed in v80 when podman support was dropped: remove it (d2g always uses docker)",
-	"/features/relengAPIProxy":      "features.relengAPIProxy is no longer supported: use features.taskclusterProxy",
-	"/features/balrogVPNProxy":      "features.balrogVPNProxy is no longer supported: call the service through features.taskclusterProxy",
-	"/features/balrogStageVPNProxy": "features.balrogStageVPNProxy is no longer supported: call the service through features.taskclusterProxy",
-}
-
-func removedHint(ptr string) (string, bool) {
-	h, ok := removed[ptr]
-	return h, ok
 }
 
 // checkTyped runs the checks that need the decoded payload.
@@ -274,10 +189,6 @@ func (t *task) checkTaskImage(taskID string) {
 		t.checkRefDependency(ptr, r)
 		return
 	}
-	if !isSlugID(taskID) {
-		t.add(RuleTaskImageDependency, Error, ptr, fmt.Sprintf("image taskId %q is not a slugid: d2g requires a 22-character slugid of the task that built the image", taskID))
-		return
-	}
 	if !t.isDef {
 		return
 	}
@@ -310,19 +221,6 @@ func (t *task) checkRefDependency(ptr string, r ref) {
 	}
 	t.add(RuleTaskImageDependency, Error, ptr, fmt.Sprintf(
 		"image taskId refers to %q, which is not among the graph entry's dependencies: d2g requires the image task to be a dependency; add it to the task's dependencies", name))
-}
-
-func isSlugID(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return strings.IndexByte("AQgw", s[21]) >= 0
 }
 
 func (t *task) checkOnExitStatus(p *translate.DockerWorkerPayload) {

@@ -14,6 +14,7 @@ const (
 	RuleImageReference      = "image-reference"
 	RuleUnresolvedReference = "unresolved-reference"
 	RuleTaskDefinition      = "task-definition"
+	RuleRunTimeRefusal      = "run-time-refusal"
 )
 
 // Rule describes one check.
@@ -38,4 +39,5 @@ var Rules = []Rule{
 	{RuleImageReference, Error, "The image name is not a valid docker image reference."},
 	{RuleUnresolvedReference, Error, "A taskgraph task-reference or artifact-reference stands where a value other than a string is required, or is malformed."},
 	{RuleTaskDefinition, Error, "The task definition itself is malformed (payload not an object, scopes or dependencies not arrays of strings)."},
+	{RuleRunTimeRefusal, Error, "The schema allows it, but a worker refuses it when the task runs: a NUL byte in env or command, an env name docker's --env-file rejects, an artifact name that is absolute, has \"..\" or is both a file and a directory, an artifact expiring after its task, a cache name with \"::\"."},
 }

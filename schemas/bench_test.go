@@ -84,9 +84,7 @@ func generated(b *testing.B) []benchPayload {
 	return ps
 }
 
-// BenchmarkValidateDockerWorker compares the public function (typed fast
-// path, then santhosh-tekuri/v6 when needed), our compiled santhosh schema
-// alone, the same schema compiled by xeipuuv/gojsonschema, and
+// BenchmarkValidateDockerWorker compares our compiled santhosh schema, the same schema compiled by xeipuuv/gojsonschema, and
 // the json-decode-to-map + re-encode baseline the lint budget is set
 // against. The synthetic sets report ns/payload.
 func BenchmarkValidateDockerWorker(b *testing.B) {
@@ -99,7 +97,6 @@ func BenchmarkValidateDockerWorker(b *testing.B) {
 		name string
 		fn   func(b *testing.B, p benchPayload) int
 	}{
-		{"fastpath+santhosh", func(b *testing.B, p benchPayload) int { return len(ValidateDockerWorkerPayload(p.doc)) }},
 		{"santhosh", func(b *testing.B, p benchPayload) int { return len(validateDockerWorkerFull(p.doc)) }},
 		{"gojsonschema", func(b *testing.B, p benchPayload) int {
 			r, err := gjs.Validate(gojsonschema.NewGoLoader(p.doc))
@@ -177,12 +174,6 @@ func BenchmarkValidateGenericWorker(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("fastpath+santhosh", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			ValidateGenericWorkerPayload(doc)
-		}
-	})
 	b.Run("santhosh", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {

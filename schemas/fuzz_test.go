@@ -55,33 +55,3 @@ var gwFuzzSeeds = []string{
 	`{"command":[["x"]],"maxRunTime":1,"mounts":[{"directory":"d","content":{"namespace":"n","artifact":"a"},"format":"tar.gz"},{"file":"r","content":{"raw":"x"}}]}`,
 	`{"command":[["x"]],"maxRunTime":1,"logs":{"live":"l"},"features":{"liveLog":true},"taskclusterProxyInterface":"localhost","env":{"A":"b"}}`,
 }
-
-// FuzzFastPathAgrees checks that the fast paths never accept a document
-// the schema rejects.
-func FuzzFastPathAgrees(f *testing.F) {
-	for _, s := range fuzzSeeds {
-		f.Add([]byte(s))
-	}
-	f.Add([]byte(`{"image":"x","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/a","expires":"2026-02-29T00:00:00Z"}}}`))
-	f.Add([]byte(`{"image":"x","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/a","expires":"2026-01-01T23:59:60.5+01:30"}}}`))
-	f.Add([]byte(`{"image":"x","maxRunTime":9007199254740993,"onExitStatus":{"retry":[1e2,-0]}}`))
-	for _, s := range gwFuzzSeeds {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		doc, err := DecodeJSON(b)
-		if err != nil {
-			return
-		}
-		if dockerWorkerFastValid(doc) {
-			if ps := validateDockerWorkerFull(doc); len(ps) > 0 {
-				t.Fatalf("fast path accepted %s; schema says %v", b, ps)
-			}
-		}
-		if genericWorkerFastValid(doc) {
-			if ps := validateGenericWorkerFull(doc); len(ps) > 0 {
-				t.Fatalf("generic-worker fast path accepted %s; schema says %v", b, ps)
-			}
-		}
-	})
-}

@@ -2,8 +2,10 @@
 // payload, for the generic-worker payload that translation emits and for a
 // (lenient) task definition, embedded and compiled once, and validates
 // documents against them. The verdicts match the upstream Taskcluster v106
-// schemas; valid payloads are recognised by a typed fast path, and the
-// schema validator explains the rest.
+// schemas. They are the published contract and the test oracle:
+// commands decode tasks with translate.DecodeTask, whose verdict the
+// parity tests hold equal to these schemas'; nothing validates with them on
+// the hot path.
 //
 // Problems carry JSON pointers (RFC 6901) into the validated document and
 // plain messages that say what is expected.

@@ -94,9 +94,6 @@ var compiledSchemas = sync.OnceValues(func() (*compiled, error) {
 // []string, int...) are accepted too: they are validated as their JSON
 // encoding. Values it cannot marshal give a single problem at "".
 func ValidateDockerWorkerPayload(doc any) []Problem {
-	if dockerWorkerFastValid(doc) {
-		return nil
-	}
 	return validateDockerWorkerFull(doc)
 }
 
@@ -109,9 +106,6 @@ func validateDockerWorkerFull(doc any) []Problem {
 // against the generic-worker multiuser posix payload schema: the native
 // payload shape that d2g translation emits.
 func ValidateGenericWorkerPayload(doc any) []Problem {
-	if genericWorkerFastValid(doc) {
-		return nil
-	}
 	return validateGenericWorkerFull(doc)
 }
 

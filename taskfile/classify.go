@@ -216,7 +216,7 @@ func classifyJSON(doc json.RawMessage, p filePos) (items []*Item, shape Shape, e
 // docItem makes the item for a payload or task definition starting at p.
 func docItem(raw json.RawMessage, p filePos) *Item {
 	it := &Item{Raw: raw, Line: p.line, Column: p.col, loc: jsonLocator{raw, p}}
-	m, _ := pick(raw, "payload", "image", "command", "maxRunTime", "taskId", "metadata")
+	m, _ := pick(raw, "payload", "image", "command", "maxRunTime", "taskId", "metadata", "mounts", "osGroups")
 	describe(it, m, false)
 	return it
 }
@@ -237,8 +237,11 @@ func describe(it *Item, m map[string]json.RawMessage, inGraph bool) {
 		switch {
 		case img:
 			it.Format = DockerWorker
-		case cmd || mrt:
+		case looksGenericWorker(m):
 			it.Format = GenericWorker
+		case cmd || mrt:
+			// A docker-worker payload without its image: an error, named.
+			it.Format = DockerWorker
 		}
 		return
 	}
@@ -247,15 +250,30 @@ func describe(it *Item, m map[string]json.RawMessage, inGraph bool) {
 	if md, ok := pick(m["metadata"], "name"); ok {
 		it.MetadataName = str(md["name"])
 	}
-	pm, _ := pick(pl, "image")
+	pm, _ := pick(pl, "image", "command", "mounts", "osGroups")
 	_, img := pm["image"]
 	switch {
-	case img || (hasPayload && pm == nil):
-		// A payload that is not an object is a broken docker-worker one.
-		it.Format = DockerWorker
-	case hasPayload:
+	case hasPayload && !img && pm != nil && looksGenericWorker(pm):
 		it.Format = GenericWorker
+	case hasPayload:
+		// Anything else is a docker-worker payload, broken when it is not
+		// an object or has no image (the decoder names what is wrong).
+		it.Format = DockerWorker
 	}
+}
+
+// looksGenericWorker reports a payload that only generic-worker accepts:
+// mounts or osGroups, or a command that is a list of commands. Only those
+// are left alone; a payload without an image is otherwise a broken
+// docker-worker one.
+func looksGenericWorker(m map[string]json.RawMessage) bool {
+	if _, ok := m["image"]; ok {
+		return false
+	}
+	_, mounts := m["mounts"]
+	_, groups := m["osGroups"]
+	cmd := bytes.TrimSpace(m["command"])
+	return mounts || groups || len(cmd) > 1 && cmd[0] == '[' && bytes.TrimSpace(cmd[1:])[0] == '['
 }
 
 // graphItem makes the item for the graph entry v under key, at p.

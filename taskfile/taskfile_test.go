@@ -105,7 +105,7 @@ func TestShapes(t *testing.T) {
 		},
 		{
 			name: "rendered tasks", file: "rendered.json",
-			in:     "{\"rendered_with\": {},\n \"tasks\": [\n  {\"taskId\": \"T1\", \"payload\": {\"image\": \"a\"}},\n  {\"metadata\": {\"name\": \"win\"}, \"payload\": {\"command\": [\"dir\"]}}]}",
+			in:     "{\"rendered_with\": {},\n \"tasks\": [\n  {\"taskId\": \"T1\", \"payload\": {\"image\": \"a\"}},\n  {\"metadata\": {\"name\": \"win\"}, \"payload\": {\"command\": [\"dir\"], \"mounts\": []}}]}",
 			format: JSON, shape: ShapeTasks,
 			want: []summary{
 				{Name: "T1", TaskID: "T1", Kind: TaskDefinition, Format: DockerWorker, Pointer: "/payload", Line: 3, Column: 3},
@@ -114,12 +114,12 @@ func TestShapes(t *testing.T) {
 		},
 		{
 			name: "array", file: "a.json",
-			in:     `[{"image": "a"}, {"maxRunTime": 3}, {"foo": 1}]`,
+			in:     `[{"image": "a"}, {"maxRunTime": 3, "osGroups": []}, {"foo": 1}]`,
 			format: JSON, shape: ShapeArray,
 			want: []summary{
 				{Name: "#0", Kind: Payload, Format: DockerWorker, Line: 1, Column: 2},
 				{Name: "#1", Kind: Payload, Format: GenericWorker, Line: 1, Column: 18},
-				{Name: "#2", Kind: Payload, Format: Unknown, Line: 1, Column: 37},
+				{Name: "#2", Kind: Payload, Format: Unknown, Line: 1, Column: 53},
 			},
 		},
 		{

@@ -24,7 +24,28 @@ const (
 type Problem struct {
 	Pointer string `json:"pointer"`
 	Message string `json:"message"`
+	// Kind says which check found it; lint turns it into a rule.
+	Kind ProblemKind `json:"kind,omitempty"`
 }
+
+// ProblemKind classifies problems.
+type ProblemKind string
+
+// Problem kinds.
+const (
+	// ProblemSchema: the payload breaks the docker-worker payload schema.
+	ProblemSchema ProblemKind = ""
+	// ProblemRemovedField: a member docker-worker or d2g removed.
+	ProblemRemovedField ProblemKind = "removed-field"
+	// ProblemRunTime: valid by the schema, but a worker refuses it when
+	// the task runs (NUL bytes, env file names, artifact names and expiry,
+	// cache names).
+	ProblemRunTime ProblemKind = "run-time"
+	// ProblemTaskImage: a task-image's taskId is not a slugid.
+	ProblemTaskImage ProblemKind = "task-image"
+	// ProblemTaskDefinition: the task definition around the payload.
+	ProblemTaskDefinition ProblemKind = "task-definition"
+)
 
 func (p Problem) String() string { return located(p.Pointer, p.Message) }
 

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -35,78 +34,83 @@ type DWImage struct {
 	Path string
 }
 
-type rawImage struct {
-	Type      *string `json:"type"`
-	Name      *string `json:"name"`
-	Namespace *string `json:"namespace"`
-	TaskID    *string `json:"taskId"`
-	Path      *string `json:"path"`
-}
-
-// UnmarshalJSON decodes the string form or one of the three object forms,
-// strictly (no extra or missing properties).
-func (im *DWImage) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return &fieldError{"/image", "image must be a string or an object"}
+// image decodes payload.image: a string, or an object of one of the three
+// typed forms with exactly its properties.
+func (w *walker) image() DWImage {
+	if w.fatal {
+		return DWImage{}
+	}
+	if w.dec.PeekKind() == '"' {
+		name, _ := w.str()
+		return DWImage{Kind: ImageString, Name: name}
+	}
+	if w.dec.PeekKind() != '{' {
+		w.typeError("a string or an object")
+		return DWImage{}
+	}
+	var f [5]*string // type, name, namespace, path, taskId
+	names := [5]string{"type", "name", "namespace", "path", "taskId"}
+	var ptrs [5]string
+	var seen [5]bool
+	ok := w.object(func(name string) {
+		for i, n := range names {
+			if n == name {
+				seen[i] = true
+				if s, ok := w.str(); ok {
+					f[i], ptrs[i] = &s, w.here()
+				}
+				return
+			}
 		}
-		*im = DWImage{Kind: ImageString, Name: s}
-		return nil
+		w.unknown(name)
+	})
+	if !ok {
+		return DWImage{}
 	}
-	if len(b) == 0 || b[0] != '{' {
-		return &fieldError{"/image", "image must be a string or an object with a type"}
+	at := w.here()
+	if !seen[0] {
+		w.problem(at, `required property "type" is missing: an image object has a type (docker-image, indexed-image or task-image)`)
+		return DWImage{}
 	}
-	var r rawImage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&r); err != nil {
-		return &fieldError{"/image", fmt.Sprintf("invalid image object: %v", strings.TrimPrefix(err.Error(), "json: "))}
+	if f[0] == nil {
+		return DWImage{}
 	}
-	v, ferr := buildImage(&r)
-	if ferr != nil {
-		return ferr
-	}
-	*im = v
-	return nil
-}
-
-// buildImage checks an image object's properties against its type.
-func buildImage(r *rawImage) (DWImage, *fieldError) {
-	if r.Type == nil {
-		return DWImage{}, &fieldError{"/image/type", "image object requires a type (docker-image, indexed-image or task-image)"}
-	}
-	var want [4]bool // name, namespace, path, taskId
-	switch *r.Type {
+	var want [5]bool
+	switch *f[0] {
 	case "docker-image":
-		want[0] = true
+		want[1] = true
 	case "indexed-image":
-		want[1], want[2] = true, true
-	case "task-image":
 		want[2], want[3] = true, true
+	case "task-image":
+		want[3], want[4] = true, true
 	default:
-		return DWImage{}, &fieldError{"/image/type", fmt.Sprintf("parsed docker image %q is not of a supported type (docker-image, indexed-image, task-image)", *r.Type)}
+		w.problem(ptrs[0], fmt.Sprintf(`must be one of "docker-image", "indexed-image", "task-image", got %s`, quoteShort(*f[0])))
+		return DWImage{}
 	}
-	fields := [4]*string{r.Name, r.Namespace, r.Path, r.TaskID}
-	for i, k := range [4]string{"name", "namespace", "path", "taskId"} {
+	bad := false
+	for i := 1; i < 5; i++ {
 		switch {
-		case want[i] && fields[i] == nil:
-			return DWImage{}, &fieldError{"/image", fmt.Sprintf("image of type %s requires property %s", *r.Type, k)}
-		case !want[i] && fields[i] != nil:
-			return DWImage{}, &fieldError{"/image/" + k, fmt.Sprintf("image of type %s does not allow property %s", *r.Type, k)}
+		case want[i] && !seen[i]:
+			bad = true
+			w.problem(at, fmt.Sprintf("required property %q is missing (an image of type %s has it)", names[i], *f[0]))
+		case !want[i] && seen[i]:
+			bad = true
+			w.problem(ptrs[i], fmt.Sprintf("additional property %q is not allowed in an image of type %s", names[i], *f[0]))
 		}
 	}
-	im := DWImage{Kind: DWImageKind(*r.Type)}
+	if bad || want[1] && f[1] == nil || want[2] && f[2] == nil || want[3] && f[3] == nil || want[4] && f[4] == nil {
+		return DWImage{}
+	}
+	im := DWImage{Kind: DWImageKind(*f[0])}
 	switch im.Kind {
 	case ImageDockerImage:
-		im.Name = *r.Name
+		im.Name = *f[1]
 	case ImageIndexed:
-		im.Namespace, im.Path = *r.Namespace, *r.Path
+		im.Namespace, im.Path = *f[2], *f[3]
 	case ImageTask:
-		im.TaskID, im.Path = *r.TaskID, *r.Path
+		im.TaskID, im.Path = *f[4], *f[3]
 	}
-	return im, nil
+	return im
 }
 
 // MarshalJSON writes the image back in its payload form.

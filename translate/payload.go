@@ -1,11 +1,7 @@
 package translate
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 )
@@ -85,226 +81,172 @@ func DefaultDockerWorkerPayload() DockerWorkerPayload {
 	}
 }
 
-// DecodePayload decodes a docker-worker payload strictly: unknown fields,
-// wrong types, trailing data, a missing image or a maxRunTime below 1 are an
-// *Error with Reason MalformedPayload and JSON pointers into the payload.
-// Full schema validation is package schemas' job; this catches what would
-// make the translation meaningless.
+// DecodePayload decodes a docker-worker payload strictly and checks it
+// (see DecodeTask): every problem is in the *Error (Reason
+// MalformedPayload), with JSON pointers into the payload.
 func DecodePayload(raw []byte) (*DockerWorkerPayload, error) {
-	if p, ok := decodePayloadFast(raw); ok {
-		return p, nil
+	w := newWalker(raw)
+	defer w.release()
+	p := w.payload()
+	w.end()
+	if len(w.probs) > 0 {
+		return nil, &Error{Reason: MalformedPayload, Problems: w.probs}
 	}
-	return decodePayloadSlow(raw)
+	return p, nil
 }
 
-// decodePayloadSlow decodes with encoding/json and reports problems.
-func decodePayloadSlow(raw []byte) (*DockerWorkerPayload, error) {
+// payload decodes the payload at the walker's position onto the defaults.
+func (w *walker) payload() *DockerWorkerPayload {
 	p := DefaultDockerWorkerPayload()
-	p.MaxRunTime = -1 // sentinel: detects a missing maxRunTime
-	if err := decodeStrict(raw, &p); err != nil {
-		return nil, decodeError(raw, err)
-	}
-	// encoding/json matches keys case-insensitively and ignores nulls;
-	// the schema allows neither.
-	if ptr, msg, bad := locate(raw); bad {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, msg}}}
-	}
-	if probs := p.check(); len(probs) > 0 {
-		return nil, &Error{Reason: MalformedPayload, Problems: probs}
-	}
-	return &p, nil
-}
-
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if rest := bytes.TrimSpace(raw[dec.InputOffset():]); len(rest) > 0 {
-		return errTrailing
-	}
-	return nil
-}
-
-var errTrailing = errors.New("unexpected data after the payload object")
-
-// check applies the schema constraints the decoder cannot express.
-func (p *DockerWorkerPayload) check() []Problem {
-	var probs []Problem
-	if p.Image.Kind == "" {
-		probs = append(probs, Problem{"/image", "required property image is missing"})
-	}
-	switch {
-	case p.MaxRunTime == -1:
-		probs = append(probs, Problem{"/maxRunTime", "required property maxRunTime is missing"})
-	case p.MaxRunTime < 1:
-		probs = append(probs, Problem{"/maxRunTime", fmt.Sprintf("must be at least 1, got %d", p.MaxRunTime)})
-	}
-	names := make([]string, 0, 8)
-	for name, a := range p.Artifacts {
-		if !a.valid() {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		a := p.Artifacts[name]
-		ptr := "/artifacts/" + escapePointer(name)
-		switch a.Type {
-		case "file", "directory", "volume":
-		default:
-			probs = append(probs, Problem{ptr + "/type", fmt.Sprintf("artifact type must be file, directory or volume, got %q", a.Type)})
-		}
-		if a.Path == "" {
-			probs = append(probs, Problem{ptr + "/path", "artifact path is required"})
-		}
-		if a.Expires != "" {
-			if _, err := parseDateTime(a.Expires); err != nil {
-				probs = append(probs, Problem{ptr + "/expires", fmt.Sprintf("not an RFC 3339 date-time: %q", a.Expires)})
-			}
-		}
-	}
-	return probs
-}
-
-// valid reports whether the artifact passes check (the cheap test).
-func (a DWArtifact) valid() bool {
-	if a.Type != "file" && a.Type != "directory" && a.Type != "volume" || a.Path == "" {
-		return false
-	}
-	if a.Expires != "" {
-		if _, err := parseDateTime(a.Expires); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// decodeError turns a decoder error into an *Error with the best pointer.
-func decodeError(raw []byte, err error) error {
-	var fe *fieldError
-	var te *json.UnmarshalTypeError
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &fe):
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{fe.ptr, fe.msg}}}
-	case errors.As(err, &se):
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{"", fmt.Sprintf("payload is not valid JSON: %v (at byte %d)", se, se.Offset)}}}
-	}
-	if ptr, msg, ok := locate(raw); ok {
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, msg}}}
-	}
-	if errors.As(err, &te) {
-		ptr := ""
-		if te.Field != "" {
-			ptr = "/" + strings.ReplaceAll(escapePointer(te.Field), ".", "/")
-		}
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{ptr, fmt.Sprintf("expected %s, got JSON %s", te.Type, te.Value)}}}
-	}
-	if err == errTrailing {
-		return &Error{Reason: MalformedPayload, Problems: []Problem{{"", err.Error()}}}
-	}
-	return &Error{Reason: MalformedPayload, Problems: []Problem{{"", fmt.Sprintf("cannot decode payload: %v", err)}}}
-}
-
-// fieldError is an error located by a JSON pointer, raised by custom
-// decoders (the image union).
-type fieldError struct{ ptr, msg string }
-
-func (e *fieldError) Error() string { return e.ptr + ": " + e.msg }
-
-// spec describes a JSON value of the docker-worker schema, for locating
-// decode errors (the error path only; decoding itself is typed).
-type spec struct {
-	kind   string // "string", "bool", "int", "array", "object", "map", "any"
-	elem   *spec  // array items, map values
-	fields map[string]*spec
-}
-
-var (
-	anySpec    = &spec{kind: "any"}
-	strSpec    = &spec{kind: "string"}
-	boolSpec   = &spec{kind: "bool"}
-	intSpec    = &spec{kind: "int"}
-	strMapSpec = &spec{kind: "map", elem: strSpec}
-	intsSpec   = &spec{kind: "array", elem: intSpec}
-	objSpec    = func(f map[string]*spec) *spec { return &spec{kind: "object", fields: f} }
-	boolsSpec  = func(names ...string) *spec {
-		f := map[string]*spec{}
-		for _, n := range names {
-			f[n] = boolSpec
-		}
-		return objSpec(f)
-	}
-)
-
-var payloadSpec = objSpec(map[string]*spec{
-	"artifacts": {kind: "map", elem: objSpec(map[string]*spec{"type": strSpec, "path": strSpec, "expires": strSpec})},
-	"cache":     strMapSpec, "env": strMapSpec, "image": anySpec, "log": strSpec,
-	"command":    {kind: "array", elem: strSpec},
-	"maxRunTime": intSpec, "supersederUrl": strSpec,
-	"capabilities": objSpec(map[string]*spec{"privileged": boolSpec, "disableSeccomp": boolSpec,
-		"devices": boolsSpec("loopbackVideo", "loopbackAudio", "hostSharedMemory", "kvm")}),
-	"features": boolsSpec("localLiveLog", "bulkLog", "taskclusterProxy", "artifacts",
-		"interactive", "allowPtrace", "chainOfTrust"),
-	"onExitStatus": objSpec(map[string]*spec{"retry": intsSpec, "purgeCaches": intsSpec}),
-})
-
-// locate finds the first (in sorted key order) value that breaks the
-// spec: a property the schema does not allow or a value of the wrong type.
-func locate(raw []byte) (ptr, msg string, found bool) {
-	var doc any
-	if json.Unmarshal(raw, &doc) != nil {
-		return "", "", false
-	}
-	return payloadSpec.find(doc, "")
-}
-
-func (sp *spec) find(v any, at string) (string, string, bool) {
-	if v == nil && sp.kind != "any" {
-		return at, "must not be null", true
-	}
-	switch sp.kind {
-	case "string", "bool":
-		if _, ok := v.(string); sp.kind == "string" && !ok {
-			return at, "must be a string", true
-		}
-		if _, ok := v.(bool); sp.kind == "bool" && !ok {
-			return at, "must be a boolean", true
-		}
-	case "int":
-		if f, ok := v.(float64); !ok || f != float64(int64(f)) {
-			return at, "must be an integer", true
-		}
-	case "array":
-		items, ok := v.([]any)
-		if !ok {
-			return at, "must be an array", true
-		}
-		for i, it := range items {
-			if p, m, f := sp.elem.find(it, at+"/"+strconv.Itoa(i)); f {
-				return p, m, f
-			}
-		}
-	case "object", "map":
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return at, "must be an object", true
-		}
-		for _, k := range sortedKeys(obj) {
-			sub := sp.elem
-			if sp.kind == "object" {
-				if sub = sp.fields[k]; sub == nil {
-					return at + "/" + escapePointer(k), fmt.Sprintf("unknown property %q (docker-worker payloads allow no additional properties here)", k), true
+	var seen struct{ image, maxRunTime bool }
+	at := ""
+	isObj := w.object(func(name string) {
+		switch name {
+		case "artifacts":
+			p.Artifacts = map[string]DWArtifact{}
+			w.object(func(name string) { p.Artifacts[name] = w.artifact() })
+		case "cache":
+			p.Cache = w.strMap()
+		case "env":
+			p.Env = w.strMap()
+		case "capabilities":
+			w.capabilities(&p.Capabilities)
+		case "command":
+			p.Command = w.strings()
+		case "features":
+			w.features(&p.Features)
+		case "image":
+			seen.image = true
+			p.Image = w.image()
+		case "log":
+			p.Log, _ = w.str()
+		case "maxRunTime":
+			seen.maxRunTime = true
+			if n, ok := w.integer(); ok {
+				p.MaxRunTime = n
+				if n < 1 {
+					w.problem(w.here(), "must be at least 1")
 				}
 			}
-			if p, m, f := sub.find(obj[k], at+"/"+escapePointer(k)); f {
-				return p, m, f
+		case "onExitStatus":
+			w.object(func(name string) {
+				switch name {
+				case "retry":
+					p.OnExitStatus.Retry = w.ints()
+				case "purgeCaches":
+					p.OnExitStatus.PurgeCaches = w.ints()
+				default:
+					w.unknown(name)
+				}
+			})
+		case "supersederUrl":
+			p.SupersederURL, _ = w.str()
+		default:
+			w.unknown(name)
+		}
+	})
+	if w.fatal || !isObj {
+		if !isObj && !w.fatal {
+			w.probs[len(w.probs)-1].Message = "must be an object (a docker-worker payload, with an \"image\" and a \"maxRunTime\")"
+		}
+		return &p
+	}
+	at = w.here()
+	if !seen.image {
+		w.problem(at, `required property "image" is missing: a docker-worker payload names the image to run (this is not a generic-worker payload either)`)
+	}
+	if !seen.maxRunTime {
+		w.problem(at, `required property "maxRunTime" is missing`)
+	}
+	if !w.schemaOnly {
+		w.checkPayload(at, &p)
+	}
+	return &p
+}
+
+func (w *walker) artifact() DWArtifact {
+	var a DWArtifact
+	var hasType, hasPath bool
+	ok := w.object(func(name string) {
+		switch name {
+		case "type":
+			hasType = true
+			if t, ok := w.str(); ok {
+				a.Type = t
+				if t != "file" && t != "directory" && t != "volume" {
+					w.problem(w.here(), fmt.Sprintf(`must be one of "file", "directory", "volume", got %q`, t))
+				}
+			}
+		case "path":
+			hasPath = true
+			a.Path, _ = w.str()
+		case "expires":
+			if s, ok := w.str(); ok {
+				a.Expires = s
+				if _, err := parseDateTime(s); err != nil {
+					w.problem(w.here(), "must be a date-time in RFC 3339 form, like 2026-01-02T15:04:05.000Z, got "+quoteShort(s))
+				}
+			}
+		default:
+			w.unknown(name)
+		}
+	})
+	if ok {
+		for _, m := range []struct {
+			has  bool
+			name string
+		}{{hasType, "type"}, {hasPath, "path"}} {
+			if !m.has {
+				w.problem(w.here(), fmt.Sprintf("required property %q is missing", m.name))
 			}
 		}
 	}
-	return "", "", false
+	return a
+}
+
+func (w *walker) capabilities(c *DWCapabilities) {
+	w.object(func(name string) {
+		switch name {
+		case "privileged":
+			c.Privileged, _ = w.boolean()
+		case "disableSeccomp":
+			c.DisableSeccomp, _ = w.boolean()
+		case "devices":
+			d := &c.Devices
+			w.bools(map[string]*bool{"loopbackVideo": &d.LoopbackVideo, "loopbackAudio": &d.LoopbackAudio,
+				"hostSharedMemory": &d.HostSharedMemory, "kvm": &d.KVM})
+		default:
+			w.unknown(name)
+		}
+	})
+}
+
+func (w *walker) features(f *DWFeatures) {
+	w.bools(map[string]*bool{"localLiveLog": &f.LocalLiveLog, "bulkLog": &f.BulkLog,
+		"taskclusterProxy": &f.TaskclusterProxy, "artifacts": &f.Artifacts, "interactive": &f.Interactive,
+		"allowPtrace": &f.AllowPtrace, "chainOfTrust": &f.ChainOfTrust})
+}
+
+// bools reads an object of booleans whose names are fields.
+func (w *walker) bools(fields map[string]*bool) {
+	w.object(func(name string) {
+		dst, ok := fields[name]
+		if !ok {
+			w.unknown(name)
+			return
+		}
+		if b, ok := w.boolean(); ok {
+			*dst = b
+		}
+	})
+}
+
+func quoteShort(s string) string {
+	q := strconv.Quote(s)
+	if len(q) > 80 {
+		q = q[:77] + "..."
+	}
+	return q
 }
 
 // escapePointer escapes one JSON-pointer reference token (RFC 6901).

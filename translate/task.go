@@ -3,7 +3,6 @@ package translate
 import (
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/dwshim/dwshim/plan"
 )
@@ -31,18 +30,10 @@ type TaskResult struct {
 	Scopes []string
 	// Dependencies are the task's dependencies as given.
 	Dependencies []string
+	// Task is the decoded definition.
+	Task *Task
 
 	raw []byte
-}
-
-// taskHeader is the part of a task definition translation reads.
-type taskHeader struct {
-	Payload       json.RawMessage  `json:"payload"`
-	Scopes        *json.RawMessage `json:"scopes"`
-	TaskQueueID   string           `json:"taskQueueId"`
-	ProvisionerID string           `json:"provisionerId"`
-	WorkerType    string           `json:"workerType"`
-	Dependencies  []string         `json:"dependencies"`
 }
 
 // TranslateTask translates a whole task definition (JSON): its payload as
@@ -51,13 +42,11 @@ type taskHeader struct {
 // upstream's ConvertTaskDefinition does. Task problems are an *Error with
 // Reason MalformedPayload.
 func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, error) {
-	h, p, ok := fastTask(task)
-	if !ok {
-		var err error
-		if h, p, err = slowTask(task); err != nil {
-			return nil, err
-		}
+	h, err := DecodeTask(task)
+	if err != nil {
+		return nil, err
 	}
+	p := h.Payload
 	res, err := TranslatePayload(p, cfg)
 	if err != nil {
 		return nil, prefixPointers(err, "/payload")
@@ -65,15 +54,12 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	for i := range res.Warnings {
 		res.Warnings[i].Pointer = "/payload" + res.Warnings[i].Pointer
 	}
-	tr := &TaskResult{Result: *res, Dependencies: h.dependencies, raw: task}
-	tr.TaskQueueID = h.taskQueueID
-	if tr.TaskQueueID == "" && h.provisionerID != "" && h.workerType != "" {
-		tr.TaskQueueID = h.provisionerID + "/" + h.workerType
-	}
-	if p.Image.Kind == ImageTask && !containsString(h.dependencies, p.Image.TaskID) {
+	tr := &TaskResult{Result: *res, Dependencies: h.Dependencies, raw: task, Task: h}
+	tr.TaskQueueID = h.QueueID()
+	if p.Image.Kind == ImageTask && !containsString(h.Dependencies, p.Image.TaskID) {
 		tr.Warnings = append(tr.Warnings, Warning{"/dependencies", fmt.Sprintf("task.dependencies does not include the image task %s: generic-worker rejects such a d2g task (docker-worker did not)", p.Image.TaskID)})
 	}
-	if !h.hasScopes {
+	if !h.HasScopes {
 		// The queue gives such a task scopes [] and the worker checks
 		// those; upstream's offline CLI skips the check (§9.17). One
 		// verdict everywhere: checked as [].
@@ -85,9 +71,9 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	}
 	tr.HasScopes = true
 	if tr.TaskQueueID == "" {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/taskQueueId", "taskQueueId ('provisionerId/workerType') is required"}}}
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/taskQueueId", Message: "taskQueueId ('provisionerId/workerType') is required"}}}
 	}
-	scopes, expanded := h.scopes, h.scopes
+	scopes, expanded := h.Scopes, h.Scopes
 	if opts.ExpandScopes != nil {
 		if expanded, err = opts.ExpandScopes(scopes); err != nil {
 			return nil, fmt.Errorf("error expanding scopes: %w", err)
@@ -111,31 +97,6 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	tr.Warnings = append(tr.Warnings, CacheScopeWarnings(p, tr.TaskQueueID, expanded)...)
 	tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
 	return tr, nil
-}
-
-// slowTask decodes a task definition with encoding/json, for the exact
-// errors (and the rare input the fast path leaves to it).
-func slowTask(task []byte) (fastHeader, *DockerWorkerPayload, error) {
-	var h taskHeader
-	var fh fastHeader
-	if err := json.Unmarshal(task, &h); err != nil {
-		return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"", "cannot parse task definition: " + strings.TrimPrefix(err.Error(), "json: ")}}}
-	}
-	if len(h.Payload) == 0 || string(h.Payload) == "null" {
-		return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/payload", "task definition does not contain a payload"}}}
-	}
-	p, err := decodePayloadSlow(h.Payload)
-	if err != nil {
-		return fh, nil, prefixPointers(err, "/payload")
-	}
-	fh = fastHeader{taskQueueID: h.TaskQueueID, provisionerID: h.ProvisionerID, workerType: h.WorkerType, dependencies: h.Dependencies}
-	if h.Scopes != nil {
-		fh.hasScopes = true
-		if err := json.Unmarshal(*h.Scopes, &fh.scopes); err != nil {
-			return fh, nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/scopes", "scopes must be an array of strings"}}}
-		}
-	}
-	return fh, p, nil
 }
 
 // PlanForTask adapts TranslateTask to the worker's TranslateFunc shape:
@@ -174,7 +135,7 @@ func prefixPointers(err error, prefix string) error {
 	}
 	probs := make([]Problem, len(e.Problems))
 	for i, p := range e.Problems {
-		probs[i] = Problem{prefix + p.Pointer, p.Message}
+		probs[i] = Problem{Pointer: prefix + p.Pointer, Message: p.Message}
 	}
 	return &Error{Reason: e.Reason, Problems: probs}
 }

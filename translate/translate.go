@@ -61,7 +61,7 @@ const maxEnvFileLine = 65536
 func TranslatePayload(p *DockerWorkerPayload, cfg Config) (*Result, error) {
 	if p.Image.Kind == ImageString || p.Image.Kind == ImageDockerImage {
 		if err := ValidateImageReference(p.Image.Name); err != nil {
-			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{"/image", err.Error()}}}
+			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/image", Message: err.Error()}}}
 		}
 	}
 	t := translator{p: p, cfg: cfg}
@@ -188,7 +188,7 @@ func (t *translator) envList(g grants) []string {
 	var args []string
 	for _, n := range t.envNames {
 		v := env[n]
-		if strings.Contains(v, "\n") || len(n)+1+len(v) > maxEnvFileLine {
+		if !inEnvFile(n, v) {
 			args = append(args, "-e", n+"="+v)
 			continue
 		}
@@ -221,6 +221,12 @@ func (t *translator) envList(g grants) []string {
 	}
 	t.res.EnvList = sb.String()
 	return args
+}
+
+// inEnvFile says whether d2g writes the variable to env.list (otherwise
+// it is a "-e" argument: values with newlines, long lines).
+func inEnvFile(name, value string) bool {
+	return !strings.Contains(value, "\n") && len(name)+1+len(value) <= maxEnvFileLine
 }
 
 // envLine is one env.list line: "name=value", or "name" when bare.

@@ -88,24 +88,34 @@ func TestDecodeDefaultsAndPartialObjects(t *testing.T) {
 
 func TestDecodePayloadErrors(t *testing.T) {
 	for _, c := range []struct{ in, ptr, msg string }{
-		{`{"image":"ubuntu"}`, "/maxRunTime", "missing"},
-		{`{"maxRunTime":1}`, "/image", "missing"},
+		{`{"image":"ubuntu"}`, "", `"maxRunTime" is missing`},
+		{`{"maxRunTime":1}`, "", `"image" is missing`},
 		{`{"image":"ubuntu","maxRunTime":0}`, "/maxRunTime", "at least 1"},
 		{`{"image":"ubuntu","maxRunTime":1.5}`, "/maxRunTime", "integer"},
 		{`{"image":"ubuntu","maxRunTime":"1"}`, "/maxRunTime", "integer"},
 		{`{"image":"ubuntu","maxRunTime":1,"env":{"A":1}}`, "/env/A", "string"},
-		{`{"image":"ubuntu","maxRunTime":1,"encryptedEnv":[]}`, "/encryptedEnv", "unknown property"},
-		{`{"image":"ubuntu","maxRunTime":1,"capabilities":{"devices":{"gpu":true}}}`, "/capabilities/devices/gpu", "unknown property"},
-		{`{"image":"ubuntu","maxRunTime":1,"artifacts":{"a/b":{"type":"file","path":"/x","name":"n"}}}`, "/artifacts/a~1b/name", "unknown property"},
-		{`{"image":"ubuntu","maxRunTime":1,"artifacts":{"a":{"type":"socket","path":"/x"}}}`, "/artifacts/a/type", "file, directory or volume"},
+		{`{"image":"ubuntu","maxRunTime":1,"encryptedEnv":[]}`, "/encryptedEnv", "is not allowed (encryptedEnv is not supported"},
+		{`{"image":"ubuntu","maxRunTime":1,"capabilities":{"devices":{"gpu":true}}}`, "/capabilities/devices/gpu", "is not allowed"},
+		{`{"image":"ubuntu","maxRunTime":1,"artifacts":{"a/b":{"type":"file","path":"/x","name":"n"}}}`, "/artifacts/a~1b/name", "is not allowed"},
+		{`{"image":"ubuntu","maxRunTime":1,"artifacts":{"a":{"type":"socket","path":"/x"}}}`, "/artifacts/a/type", `"file", "directory", "volume"`},
 		{`{"image":"ubuntu","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/x","expires":"tomorrow"}}}`, "/artifacts/a/expires", "date-time"},
-		{`{"image":{"type":"docker-image"},"maxRunTime":1}`, "/image", "requires property name"},
-		{`{"image":{"type":"task-image","taskId":"x","path":"p","name":"n"},"maxRunTime":1}`, "/image/name", "does not allow"},
-		{`{"image":{"type":"podman-image","name":"x"},"maxRunTime":1}`, "/image/type", "not of a supported type"},
+		{`{"image":{"type":"docker-image"},"maxRunTime":1}`, "/image", `"name" is missing`},
+		{`{"image":{"type":"task-image","taskId":"x","path":"p","name":"n"},"maxRunTime":1}`, "/image/name", "not allowed in an image of type task-image"},
+		{`{"image":{"type":"podman-image","name":"x"},"maxRunTime":1}`, "/image/type", `must be one of "docker-image"`},
 		{`{"image":7,"maxRunTime":1}`, "/image", "string or an object"},
-		{`{"image":"ubuntu","maxRunTime":1} {}`, "", "after the payload"},
+		{`{"image":"ubuntu","maxRunTime":1} {}`, "", "after the top-level value"},
 		{`[1]`, "", "must be an object"},
-		{`{"image":`, "", "cannot decode"},
+		{`{"image":`, "/image", "unexpected end of input"},
+		{`{"image":"u","image":"v","maxRunTime":1}`, "/image", `duplicate property "image"`},
+		{`{"Image":"u","maxRunTime":1}`, "/Image", "is not allowed"},
+		{`{"image":"u","maxRunTime":1,"env":{"A":"a\u0000b"}}`, "/env/A", "NUL"},
+		{`{"image":"u","maxRunTime":1,"env":{"A B":"x"}}`, "/env/A B", "white space"},
+		{`{"image":"u","maxRunTime":1,"env":{"A=B":"x"}}`, "/env/A=B", `contains "="`},
+		{`{"image":"u","maxRunTime":1,"cache":{"a::b":"/c"}}`, "/cache/a::b", `"::"`},
+		{`{"image":"u","maxRunTime":1,"artifacts":{"../x":{"type":"file","path":"/x"}}}`, "/artifacts/..~1x", `".."`},
+		{`{"image":"u","maxRunTime":1,"artifacts":{"/x":{"type":"file","path":"/x"}}}`, "/artifacts/~1x", "absolute"},
+		{`{"image":"u","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/x"},"a/b":{"type":"file","path":"/y"}}}`, "/artifacts/a", "also be a directory"},
+		{`{"image":"u","maxRunTime":1,"command":["a\u0000"]}`, "/command/0", "NUL"},
 	} {
 		_, err := DecodePayload([]byte(c.in))
 		var te *Error
@@ -241,5 +251,37 @@ func TestDecodeRejectsCaseFoldedKeysAndNulls(t *testing.T) {
 		if !errors.As(err, &te) || te.Problems[0].Pointer != ptr {
 			t.Errorf("%s: got %v, want a problem at %s", in, err, ptr)
 		}
+	}
+}
+
+func TestDecodeTaskErrors(t *testing.T) {
+	for _, c := range []struct{ in, ptr, msg string }{
+		{`{"payload":{"image":"u","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/a","expires":"2031-01-01T00:00:00Z"}}},"expires":"2030-01-01T00:00:00Z"}`,
+			"/payload/artifacts/a/expires", "after the task does"},
+		{`{"payload":[]}`, "/payload", "must be an object"},
+		{`{"payload":{"maxRunTime":1}}`, "/payload", `"image" is missing`},
+		{`{"taskQueueId":"q/w"}`, "", `"payload" is missing`},
+		{`{"payload":{"image":"u","maxRunTime":1},"taskQueueId":"qw"}`, "/taskQueueId", "<provisionerId>/<workerType>"},
+		{`{"payload":{"image":"u","maxRunTime":1},"provisionerId":"p"}`, "", `"workerType" is missing`},
+		{`{"payload":{"image":"u","maxRunTime":1},"scopes":"a"}`, "/scopes", "must be an array"},
+		{`{"payload":{"image":"u","maxRunTime":1},"retries":-1}`, "/retries", "at least 0"},
+		{`[]`, "", "must be an object"},
+	} {
+		_, err := DecodeTask([]byte(c.in))
+		var te *Error
+		if !errors.As(err, &te) || te.Reason != MalformedPayload {
+			t.Errorf("%s: want *Error malformed-payload, got %v", c.in, err)
+			continue
+		}
+		if te.Problems[0].Pointer != c.ptr || !strings.Contains(te.Problems[0].Message, c.msg) {
+			t.Errorf("%s: got %v, want pointer %q and message containing %q", c.in, te.Problems, c.ptr, c.msg)
+		}
+	}
+	task, err := DecodeTask([]byte(`{"a": 1, "payload" :  {"image":"u","maxRunTime":1} , "scopes":["x"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if task.PayloadSpan != (Span{22, 50}) || task.ScopesSpan != (Span{62, 67}) {
+		t.Errorf("spans %+v %+v", task.PayloadSpan, task.ScopesSpan)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
-	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -46,22 +45,15 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		}
 	}()
 	cfg := t.Config
-	var payload map[string]json.RawMessage
-	if err := json.Unmarshal(t.Task.Payload, &payload); err != nil || payload == nil {
-		t.Log.Errorf("malformed payload: the task payload is not a JSON object")
-		return Outcome{Resolution: Exception("malformed-payload")}
-	}
-	if _, dw := payload["image"]; !dw {
-		t.Log.Errorf("native generic-worker payloads are not supported by this worker pool (%s): dwshim runs docker-worker payloads only", cfg.TaskQueueID())
-		return Outcome{Resolution: Exception("malformed-payload")}
+	// The one verdict (translate.DecodeTask), before anything else: a
+	// payload that is not an object or has no image is named as such.
+	if _, err := translate.DecodeTask(t.Definition); err != nil {
+		return translateFailure(t, err)
 	}
 	if !cfg.D2GConfig.EnableD2G {
 		t.Log.Errorf("docker worker payload detected, but D2G is not enabled on this worker pool (%s).\n"+
 			"Set d2gConfig.enableD2G to true in the worker pool config to run docker-worker payloads.", cfg.TaskQueueID())
 		return Outcome{Resolution: Exception("malformed-payload")}
-	}
-	if probs := validateTask(t.Definition); len(probs) > 0 {
-		return translateFailure(t, &translate.Error{Reason: translate.MalformedPayload, Problems: probs})
 	}
 	p, warnings, err := e.Translate(t.Definition, cfg.D2GConfig, func(scopes []string) ([]string, error) {
 		if t.ExpandScopes == nil || !hasAssume(scopes) {
@@ -198,24 +190,4 @@ func hasAssume(scopes []string) bool {
 		}
 	}
 	return false
-}
-
-// validateTask checks the task definition and its docker-worker payload
-// against dwshim's schemas, returning every problem (pointers into the
-// task definition).
-func validateTask(def json.RawMessage) []translate.Problem {
-	doc, err := schemas.DecodeJSON(def)
-	if err != nil {
-		return []translate.Problem{{Pointer: "", Message: "task definition is not JSON: " + err.Error()}}
-	}
-	var out []translate.Problem
-	for _, p := range schemas.ValidateTaskDefinition(doc) {
-		out = append(out, translate.Problem{Pointer: p.Pointer, Message: p.Message})
-	}
-	if m, ok := doc.(map[string]any); ok {
-		for _, p := range schemas.ValidateDockerWorkerPayload(m["payload"]) {
-			out = append(out, translate.Problem{Pointer: "/payload" + p.Pointer, Message: p.Message})
-		}
-	}
-	return out
 }

@@ -61,10 +61,10 @@ func TestD2GExecutorRejections(t *testing.T) {
 			"[taskcluster:error] malformed-payload: the task cannot run (2 problem(s)):",
 			"[taskcluster:error]   /payload/image: not a valid image reference",
 			"[taskcluster:error]   /scopes: missing docker-worker:capability:privileged"}},
-		"native":  {map[string]any{"command": []string{"true"}}, []string{"native generic-worker payloads are not supported"}},
+		"native":  {map[string]any{"command": []string{"true"}}, []string{`/payload: required property "image" is missing`}},
 		"maxrun":  {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
 		"proxy":   {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
-		"notjson": {nil, []string{"payload is not a JSON object"}},
+		"notjson": {nil, []string{"/payload: must be an object"}},
 	}
 	for id, c := range cases {
 		env.addTask(t, id, c.payload, nil)
@@ -92,7 +92,7 @@ func TestD2GExecutorRejections(t *testing.T) {
 func TestD2GDisabled(t *testing.T) {
 	env := newTestEnv(t, tcfake.Options{})
 	env.cfg.NumberOfTasksToRun = 1
-	env.addTask(t, "d", map[string]any{"image": "busybox"}, nil)
+	env.addTask(t, "d", map[string]any{"image": "busybox", "maxRunTime": 1}, nil)
 	w := env.newWorker(t, testOptions(t, &D2GExecutor{Translate: stubTranslate}))
 	if code := runWorker(context.Background(), w)(t); code != 0 {
 		t.Fatalf("exit %d", code)

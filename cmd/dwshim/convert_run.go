@@ -17,13 +17,6 @@ import (
 	"github.com/dwshim/dwshim/translate"
 )
 
-// schemaProblem is one schema violation, Pointer relative to the payload.
-type schemaProblem struct{ Pointer, Message string }
-
-// validateDockerWorker checks a decoded docker-worker payload against the
-// schema. Nil until a schema validator is wired in (convert_schema.go).
-var validateDockerWorker func(payload any) []schemaProblem
-
 // runConvert is dwshim convert: it streams the input's items through the
 // converter and the writer, reporting warnings and problems on stderr.
 func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -184,10 +177,6 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 	cfg := c.cfg
 	slug := stableSlug(it.Raw)
 	cfg.ContainerName = func() string { return "taskcontainer_" + slug }
-	if probs := c.schemaProblems(it); len(probs) > 0 {
-		res.problems = probs
-		return res
-	}
 	var err error
 	if it.Kind == taskfile.TaskDefinition {
 		err = c.task(it, cfg, &res)
@@ -206,29 +195,6 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 		}
 	}
 	return res
-}
-
-func (c *converter) schemaProblems(it *taskfile.Item) []string {
-	if validateDockerWorker == nil {
-		return nil
-	}
-	raw := it.Raw
-	if it.Kind == taskfile.TaskDefinition {
-		var td struct{ Payload json.RawMessage }
-		if json.Unmarshal(raw, &td) != nil || td.Payload == nil {
-			return nil // translate reports it
-		}
-		raw = td.Payload
-	}
-	var doc any
-	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil
-	}
-	var out []string
-	for _, p := range validateDockerWorker(doc) {
-		out = append(out, translate.Problem{Pointer: it.Pointer + p.Pointer, Message: p.Message}.String())
-	}
-	return out
 }
 
 func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *converted) error {

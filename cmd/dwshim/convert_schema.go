@@ -2,17 +2,6 @@ package main
 
 import "github.com/dwshim/dwshim/schemas"
 
-func init() {
-	validateDockerWorker = func(payload any) []schemaProblem {
-		probs := schemas.ValidateDockerWorkerPayload(payload)
-		out := make([]schemaProblem, len(probs))
-		for i, p := range probs {
-			out[i] = schemaProblem{Pointer: p.Pointer, Message: p.Message}
-		}
-		return out
-	}
-}
-
 // checkOutput validates a converted payload against the generic-worker
 // schema, as upstream's CLI validates its output. Some docker-worker
 // payloads the docker-worker schema accepts are still rejected there (an

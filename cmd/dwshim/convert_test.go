@@ -112,7 +112,7 @@ func TestConvertGraphStreamsAndReportsEveryProblem(t *testing.T) {
 	in := `{
   "build": {"kind": "build", "label": "build", "dependencies": {"img": "docker-image"}, "task": {"payload": {"image": "ubuntu", "maxRunTime": 5}}},
   "bad-1": {"kind": "test", "task": {"payload": {"image": "--privileged", "maxRunTime": 5}}},
-  "windows": {"kind": "test", "task": {"payload": {"command": ["dir"], "maxRunTime": 5}}},
+  "windows": {"kind": "test", "task": {"payload": {"command": ["dir"], "maxRunTime": 5, "mounts": []}}},
   "bad-2": {"kind": "test", "task": {"payload": {"image": "ubuntu", "maxRunTime": 5, "features": {"dind": true}}}}
 }`
 	for _, target := range []string{"d2g", "native"} {

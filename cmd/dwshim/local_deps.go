@@ -12,17 +12,12 @@ import (
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker"
-	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/translate"
 )
 
-// translateLocal validates the input against the schemas and translates
-// it into a plan. Schema problems and translation errors are a
-// *translate.Error.
+// translateLocal decodes the input (translate's one verdict) and
+// translates it into a plan. Problems are a *translate.Error.
 func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string, error) {
-	if probs := validateLocal(in); len(probs) > 0 {
-		return nil, nil, &translate.Error{Reason: translate.MalformedPayload, Problems: probs}
-	}
 	var res *translate.Result
 	if in.IsTask {
 		tr, err := translate.TranslateTask(in.JSON, cfg, translate.TaskOptions{})
@@ -47,23 +42,6 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 		warnings[i] = w.String()
 	}
 	return res.Plan, warnings, nil
-}
-
-// validateLocal checks the task definition (if any) and the payload
-// against dwshim's schemas; pointers are into the input document.
-func validateLocal(in *localInput) []translate.Problem {
-	var out []translate.Problem
-	prefix := ""
-	if in.IsTask {
-		for _, p := range schemas.ValidateTaskDefinition(in.Doc) {
-			out = append(out, translate.Problem{Pointer: p.Pointer, Message: p.Message})
-		}
-		prefix = "/payload"
-	}
-	for _, p := range schemas.ValidateDockerWorkerPayload(in.Payload) {
-		out = append(out, translate.Problem{Pointer: prefix + p.Pointer, Message: p.Message})
-	}
-	return out
 }
 
 // newLocalEngine connects to the local Docker daemon; an unreachable

@@ -1,0 +1,112 @@
+package translate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// checkPayload reports what the schema allows but a worker refuses at run
+// time, so that lint, convert, local and run refuse it up front, alike
+// (issue 9): NUL bytes (no process can receive them), env names the
+// docker --env-file d2g writes cannot carry, artifact names the queue or
+// the artifact upload refuse, cache names docker-worker refused. at is the
+// payload's pointer.
+func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
+	w.kind = ProblemRunTime
+	defer func() { w.kind = ProblemSchema }()
+	for i, a := range p.Command {
+		if strings.IndexByte(a, 0) >= 0 {
+			w.problem(fmt.Sprintf("%s/command/%d", at, i), "contains a NUL byte, which no process can receive as an argument: remove it")
+		}
+	}
+	for _, n := range sortedKeys(p.Env) {
+		ptr := at + "/env/" + escapePointer(n)
+		if msg := envNameProblem(n, inEnvFile(n, p.Env[n])); msg != "" {
+			w.problem(ptr, msg)
+		}
+		if strings.IndexByte(p.Env[n], 0) >= 0 {
+			w.problem(ptr, "the value contains a NUL byte, which no process can receive in its environment: remove it")
+		}
+	}
+	for _, n := range sortedKeys(p.Cache) {
+		if strings.Contains(n, "::") {
+			w.problem(at+"/cache/"+escapePointer(n), `the cache name contains "::", which docker-worker refused (it separates a cache from its instance): rename the cache`)
+		}
+	}
+	w.checkArtifactNames(at, p)
+}
+
+// IsSlugID reports whether s is a v4 slugid, as Taskcluster's schemas
+// require of a taskId (the one slugid check).
+func IsSlugID(s string) bool { return isSlugID(s) }
+
+// envNameProblem explains why name cannot be an environment variable
+// name, or returns "". envFile: d2g writes the variable to the env file
+// that docker's --env-file reads (which rejects names with white space and
+// drops names starting with "#").
+func envNameProblem(name string, envFile bool) string {
+	switch {
+	case name == "":
+		return "an environment variable needs a name"
+	case envFile && strings.ContainsAny(strings.TrimLeft(name, " \t"), " \t\r\n\v\f"):
+		return "the variable name contains white space, which docker's --env-file (used by d2g) rejects: rename the variable"
+	case strings.ContainsRune(name, '='):
+		return `the variable name contains "=", so the variable would get another name and value: rename the variable`
+	case strings.IndexByte(name, 0) >= 0:
+		return "the variable name contains a NUL byte: rename the variable"
+	case envFile && strings.TrimLeft(name, " \t")[0] == '#':
+		return `the variable name starts with "#", which docker's --env-file reads as a comment, dropping the variable: rename the variable`
+	}
+	return ""
+}
+
+// checkArtifactNames refuses artifact names the upload would fail on after
+// the task ran: absolute names, ".." or empty segments, and a name that
+// of a file artifact is also the directory of another ("a" and "a/b").
+func (w *walker) checkArtifactNames(at string, p *DockerWorkerPayload) {
+	names := sortedKeys(p.Artifacts)
+	for _, n := range names {
+		ptr := at + "/artifacts/" + escapePointer(n)
+		switch {
+		case n == "":
+			w.problem(ptr, "an artifact needs a name")
+			continue
+		case strings.HasPrefix(n, "/"):
+			w.problem(ptr, `the artifact name is absolute: artifact names are relative, like "public/build/target.tar.gz"`)
+			continue
+		case slices.Contains(strings.Split(n, "/"), ".."):
+			w.problem(ptr, `the artifact name has a ".." segment, which the artifact upload refuses: name it without ".."`)
+			continue
+		}
+		for j := range len(n) {
+			if n[j] == '/' {
+				if a, ok := p.Artifacts[n[:j]]; ok && a.Type == "file" {
+					w.problem(at+"/artifacts/"+escapePointer(n[:j]), fmt.Sprintf(
+						"file artifact %q would also be a directory holding artifact %q: rename one", n[:j], n))
+				}
+			}
+		}
+	}
+}
+
+// checkArtifactExpiry refuses artifacts that expire after their task: the
+// queue refuses to create such an artifact, so docker-worker failed the
+// task after it ran.
+func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpires time.Time) {
+	w.kind = ProblemRunTime
+	defer func() { w.kind = ProblemSchema }()
+	for _, n := range sortedKeys(p.Artifacts) {
+		e := p.Artifacts[n].Expires
+		if e == "" {
+			continue
+		}
+		t, err := parseDateTime(e)
+		if err == nil && t.After(taskExpires) {
+			w.problem(at+"/artifacts/"+escapePointer(n)+"/expires", fmt.Sprintf(
+				"the artifact expires (%s) after the task does (%s), which the queue refuses: remove expires or make it earlier",
+				e, taskExpires.UTC().Format(time.RFC3339)))
+		}
+	}
+}
