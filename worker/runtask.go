@@ -86,7 +86,11 @@ func (w *Worker) reclaimLoop(ctx context.Context, rs *runState) {
 			return
 		case <-timer.C:
 		}
-		r, err := w.opts.Queue.ReclaimTask(ctx, rs.credentials(), rs.claim.TaskID, rs.claim.RunID)
+		// The claim is ours until takenUntil and no longer: a reclaim still
+		// retrying then (the queue unreachable) has lost it.
+		rctx, cancel := context.WithDeadline(ctx, until)
+		r, err := w.opts.Queue.ReclaimTask(rctx, rs.credentials(), rs.claim.TaskID, rs.claim.RunID)
+		cancel()
 		if ctx.Err() != nil {
 			return
 		}
@@ -125,6 +129,13 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	finish, stopFinish := context.WithCancel(finish)
 	defer stopFinish()
 	defer context.AfterFunc(w.hardStop, stopFinish)()
+	// A lost claim ends the uploads and the resolution too: the run is the
+	// queue's again, and artifacts sent now would land on a run it resolved.
+	defer context.AfterFunc(ctx, func() {
+		if errors.Is(context.Cause(ctx), errClaimLost) {
+			stopFinish()
+		}
+	})()
 
 	dir := filepath.Join(w.cfg.TasksDir, c.TaskID+"-"+strconv.Itoa(c.RunID))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -193,6 +204,13 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	}
 	log.Info("task finished", "resolution", out.Resolution.String(), "duration", w.opts.Now().Sub(started).Round(time.Millisecond).String())
 	w.finishLogs(finish, log, tl, arts, rs, def, out, names, live != "")
+	if cause := context.Cause(ctx); errors.Is(cause, errClaimLost) {
+		log.Warn("claim lost while uploading; not resolving", "cause", cause)
+		rs.mu.Lock()
+		rs.resolved = true // the queue resolved it
+		rs.mu.Unlock()
+		return
+	}
 	rs.resolve(finish, w, out.Resolution)
 }
 
