@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -124,6 +126,20 @@ func New(opts Options) *Server {
 
 // Start listens on 127.0.0.1 on a free port.
 func (s *Server) Start() { s.srv.Start() }
+
+// StartOn listens on addr (host:port; port 0 picks one) instead, e.g. a
+// Docker network's gateway so that workers in containers on that network
+// reach the fake.
+func (s *Server) StartOn(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("tcfake: listen: %w", err)
+	}
+	s.srv.Listener.Close()
+	s.srv.Listener = l
+	s.srv.Start()
+	return nil
+}
 
 // Close stops the server and closes client connections.
 func (s *Server) Close() { s.srv.Close() }
