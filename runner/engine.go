@@ -105,3 +105,40 @@ type Network struct {
 type Networker interface {
 	TaskNetwork(ctx context.Context, t *Task) (Network, error)
 }
+
+// ShellOptions configure an interactive shell in a task's container.
+type ShellOptions struct {
+	// Width and Height are the TTY's initial size (0: the engine's default).
+	Width, Height uint
+	// Busybox is the host path of a static busybox binary, copied into a
+	// container whose image has no /bin/bash or /bin/sh (docker-worker
+	// did the same); empty: such a container gets no shell.
+	Busybox string
+	// Snapshot (ShellContainer only): start from the task's stopped
+	// container's file system instead of its image.
+	Snapshot bool
+}
+
+// Session is an interactive shell on a TTY: Read the terminal's output,
+// Write its input.
+type Session interface {
+	io.ReadWriter
+	// Resize sets the TTY's size.
+	Resize(ctx context.Context, width, height uint) error
+	// Wait waits for the shell to end and returns its exit code.
+	Wait(ctx context.Context) (int, error)
+	// Close ends the session and removes what it created.
+	Close() error
+}
+
+// Shells is implemented by engines that can give a person a shell in a
+// task's container, with the task's env, caches and working directory.
+type Shells interface {
+	// Exec starts a shell in t's running container (features.interactive),
+	// waiting a little for a container that is being started.
+	Exec(ctx context.Context, t *Task, o ShellOptions) (Session, error)
+	// ShellContainer starts a new container for t with a shell instead of
+	// its command: from its image, or with o.Snapshot from its stopped
+	// container (dwshim local --shell). Close removes it.
+	ShellContainer(ctx context.Context, t *Task, o ShellOptions) (Session, error)
+}

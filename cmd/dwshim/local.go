@@ -44,6 +44,8 @@ type localFlags struct {
 	// Task and TaskIndex choose one task of a file with several.
 	Task      string
 	TaskIndex int
+	// Shell is "" (no shell), "after" or "before" (--shell).
+	Shell string
 	// ShowEnv prints env values in --dry-run (masked otherwise: secrets).
 	ShowEnv bool
 }
@@ -91,7 +93,7 @@ task's (see docs/local.md).`,
 			if f.RootURL == "" {
 				f.RootURL = os.Getenv("TASKCLUSTER_ROOT_URL")
 			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			out := cmd.OutOrStdout()
 			sio := localIO{Stdin: cmd.InOrStdin(), Stdout: out, Stderr: cmd.ErrOrStderr()}
@@ -116,6 +118,8 @@ task's (see docs/local.md).`,
 	fl.IntVar(&f.TaskIndex, "task-index", -1, "run the task at this position (from 0) of a file with several")
 	fl.StringVar(&f.Config, "config", "", "generic-worker config JSON whose d2gConfig gates capabilities (default: the offline d2g config)")
 	fl.BoolVar(&f.DryRun, "dry-run", false, "print the execution plan as JSON and run nothing")
+	fl.StringVar(&f.Shell, "shell", "", "open an interactive shell in the task's container: after the command ends (--shell), or instead of it (--shell=before)")
+	fl.Lookup("shell").NoOptDefVal = shellAfter
 	fl.BoolVar(&f.ShowEnv, "show-env", false, "with --dry-run, print env values (masked by default: they may hold secrets)")
 	fl.StringVar(&f.LogFile, "log", "", "also write the task log to this file")
 	return cmd
@@ -124,6 +128,12 @@ task's (see docs/local.md).`,
 // runLocal is dwshim local without cobra. It returns the process exit
 // code, and an error to print when the failure is not the task's own.
 func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int, error) {
+	if err := checkShellFlag(f.Shell); err != nil {
+		return 2, err
+	}
+	if f.Shell != "" && name == "-" {
+		return 2, usageError{"--shell reads the terminal: give the task as a file or taskId, not on standard input"}
+	}
 	in, code, err := loadInput(f, name, sio.Stdin)
 	if err != nil {
 		return code, err
@@ -249,8 +259,12 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 		return exitInternal, err
 	}
 	defer closeEngine()
+	var eng runner.Engine = engine
+	if f.Shell != "" {
+		eng = &shellEngine{Engine: engine, ctx: ctx, mode: f.Shell, busybox: findBusybox(), in: sio.Stdin, out: sio.Stdout, errOut: sio.Stderr}
+	}
 	r, err := runner.New(runner.Config{
-		Engine: engine, Logger: logger,
+		Engine: eng, Logger: logger,
 		Worker: runner.WorkerInfo{
 			WorkerID: workerID, WorkerGroup: "local", WorkerNodeType: "local",
 			WorkerPool: task.Identity.WorkerPool, WorkerVersion: buildinfo.String(), Hostname: host,

@@ -48,7 +48,7 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 // daemon is runner.ErrEngineUnavailable. Everything the engine creates is
 // labelled with this process (labelLocalOwner), and what killed runs left
 // is removed in the background while this one runs.
-func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string) (runner.Engine, func(), error) {
+func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string) (*docker.Engine, func(), error) {
 	labels = maps.Clone(labels)
 	if labels == nil {
 		labels = map[string]string{}
