@@ -57,7 +57,8 @@ func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]
 	// One pull attempt: a local run should not wait minutes for an
 	// unreachable registry when the image is already here (the engine then
 	// uses the local copy, saying so in the log).
-	e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}, ImageRepo: localImageRepo})
+	e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}, ImageRepo: localImageRepo,
+		RecordsDir: localImageRecords()})
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to docker: %w: %w", runner.ErrEngineUnavailable, err)
 	}

@@ -222,7 +222,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 		}
 		return worker.ExitInternalError, fmt.Errorf("%s: %w", title, err)
 	}
-	engine, closeEngine, err := newRunEngine(ctx, logger, cfg.WorkerID, f.pullAttempts, f.labels)
+	engine, closeEngine, err := newRunEngine(ctx, logger, cfg, f.pullAttempts, f.labels)
 	if err != nil {
 		return fail("cannot reach the container engine", err)
 	}

@@ -7,15 +7,19 @@ import (
 
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker"
+	"github.com/dwshim/dwshim/worker"
 )
 
 // newRunEngine connects to the Docker daemon for `dwshim run` and removes
 // what an earlier run of this worker left behind (containers, per-task
 // volumes and networks labelled with its worker id), as generic-worker
 // sweeps stale task containers at start. pullAttempts 0 keeps
-// docker-worker's 5.
-func newRunEngine(ctx context.Context, logger *slog.Logger, workerID string, pullAttempts int, labels map[string]string) (runner.Engine, func(), error) {
-	e, err := docker.New(docker.Options{Logger: logger, Pull: docker.RetryPolicy{Attempts: pullAttempts}, ExtraLabels: labels})
+// docker-worker's 5. The image options come from cfg (engine_config.go).
+func newRunEngine(ctx context.Context, logger *slog.Logger, cfg worker.Config, pullAttempts int, labels map[string]string) (runner.Engine, func(), error) {
+	opts := workerEngineOptions(cfg)
+	opts.Logger, opts.Pull.Attempts, opts.ExtraLabels = logger, pullAttempts, labels
+	workerID := cfg.WorkerID
+	e, err := docker.New(opts)
 	if err != nil {
 		return nil, nil, err
 	}

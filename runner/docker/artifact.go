@@ -1,14 +1,13 @@
 package docker
 
 import (
-	"archive/tar"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"path"
-	"regexp"
 	"strings"
 
 	"github.com/moby/moby/api/types/jsonstream"
@@ -32,43 +31,44 @@ type Identifier interface {
 }
 
 // prepareArtifact fetches the image artifact of the task and loads it,
-// unless the image of the same identity is already tagged. Concurrent
-// loads of one identity share a single fetch.
-func (e *Engine) prepareArtifact(ctx context.Context, t *runner.Task, log io.Writer) (string, error) {
+// unless the image this identity was loaded as is still present (see
+// cached). Concurrent loads of one identity share a single fetch. It
+// returns the record of the image, whose ID the container is created from.
+func (e *Engine) prepareArtifact(ctx context.Context, t *runner.Task, log io.Writer) (imageRecord, error) {
 	if t.Images == nil {
-		return "", fmt.Errorf("%w: no image fetcher for %s", runner.ErrImageNotFound, t.Plan.Image)
+		return imageRecord{}, fmt.Errorf("%w: no image fetcher for %s", runner.ErrImageNotFound, t.Plan.Image)
 	}
 	if idf, ok := t.Images.(Identifier); ok {
 		if identity, err := idf.Identity(ctx, t.Plan.Image); err == nil {
 			tag := artifactTag(e.opts.ImageRepo, identity)
-			if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
+			if rec, ok := e.cached(ctx, tag, identity); ok {
 				e.pin(tag)
-				fmt.Fprintf(log, "Using cached image %s (%s)\n", tag, identity)
-				return tag, nil
+				fmt.Fprintf(log, "Using cached image %s (%s, %s)\n", tag, identity, rec.ImageID)
+				return rec, nil
 			}
 		}
 	}
 	r, identity, err := t.Images.Fetch(ctx, t.Plan.Image)
 	if err != nil {
-		return "", fmt.Errorf("fetch image artifact: %w", err)
+		return imageRecord{}, fmt.Errorf("fetch image artifact: %w", err)
 	}
 	defer r.Close()
 	tag := artifactTag(e.opts.ImageRepo, identity)
 	e.pin(tag)
-	image, err := e.loadShared(ctx, r, identity, tag, log)
+	rec, err := e.loadShared(ctx, r, identity, tag, log)
 	if err != nil {
 		e.unpin(tag)
 	}
-	return image, err
+	return rec, err
 }
 
-// loadShared loads r as tag unless it exists, sharing the load with other
-// tasks wanting the same tag at the same time.
-func (e *Engine) loadShared(ctx context.Context, r io.Reader, identity, tag string, log io.Writer) (string, error) {
+// loadShared loads r as tag unless it is cached, sharing the load with
+// other tasks wanting the same tag at the same time.
+func (e *Engine) loadShared(ctx context.Context, r io.Reader, identity, tag string, log io.Writer) (imageRecord, error) {
 	for {
-		if _, err := e.cli.ImageInspect(ctx, tag); err == nil {
-			fmt.Fprintf(log, "Using cached image %s (%s)\n", tag, identity)
-			return tag, nil
+		if rec, ok := e.cached(ctx, tag, identity); ok {
+			fmt.Fprintf(log, "Using cached image %s (%s, %s)\n", tag, identity, rec.ImageID)
+			return rec, nil
 		}
 		e.mu.Lock()
 		call, busy := e.loads[tag]
@@ -79,24 +79,25 @@ func (e *Engine) loadShared(ctx context.Context, r io.Reader, identity, tag stri
 		e.mu.Unlock()
 		if !busy {
 			fmt.Fprintf(log, "Loading image %s as %s\n", identity, tag)
-			call.err = e.load(ctx, r, tag, log)
+			rec, err := e.load(ctx, r, identity, tag, log)
+			call.err = err
 			e.mu.Lock()
 			delete(e.loads, tag)
 			e.mu.Unlock()
 			close(call.done)
-			if call.err != nil {
-				return "", call.err
+			if err != nil {
+				return imageRecord{}, err
 			}
-			fmt.Fprintf(log, "Loaded image %s\n", tag)
-			return tag, nil
+			fmt.Fprintf(log, "Loaded image %s as %s\n", rec.ImageID, tag)
+			return rec, nil
 		}
 		select {
 		case <-call.done:
 		case <-ctx.Done():
-			return "", ctx.Err()
+			return imageRecord{}, ctx.Err()
 		}
 		if call.err != nil && !isContextErr(call.err) {
-			return "", call.err
+			return imageRecord{}, call.err
 		}
 		// Loaded by the other task (or it gave up): look again.
 	}
@@ -124,43 +125,107 @@ func (e *Engine) unpin(tag string) {
 	}
 }
 
-// load streams r, decompressed, into the daemon and tags the image.
-// The image ID comes from the tarball's own manifest.json (read from the
-// same stream as it passes by), so tags inside the tarball, however they
-// collide with other images, never decide which image a task runs.
-func (e *Engine) load(ctx context.Context, r io.Reader, tag string, log io.Writer) error {
-	dr, err := decompress(r)
+// errLoadAnswered ends the archive writer once the daemon has answered.
+var errLoadAnswered = errors.New("the daemon answered the load")
+
+// rewritten is the outcome of rewriteArchive on the load's stream.
+type rewritten struct {
+	id  string
+	err error
+}
+
+// load streams r, decompressed and stripped of every image name (see
+// rewriteArchive), into the daemon, checks that the daemon loaded exactly
+// the image whose config passed by, and tags that image ID as tag. No
+// name inside a tarball ever reaches the daemon, so no tag on the host,
+// named image or another artifact's, can be replaced by an artifact.
+func (e *Engine) load(ctx context.Context, r io.Reader, identity, tag string, log io.Writer) (imageRecord, error) {
+	fail := func(err error) (imageRecord, error) {
+		return imageRecord{}, fmt.Errorf("load image artifact: %w", err)
+	}
+	sum := sha256.New()
+	src := &sourceReader{r: r}
+	raw := io.TeeReader(src, sum)
+	dr, err := decompress(raw)
 	if err != nil {
-		return fmt.Errorf("load image artifact: %w", err)
+		return fail(err)
 	}
 	defer dr.Close()
 	fmt.Fprintf(log, "Image artifact is %s\n", describe(dr.kind))
 	pr, pw := io.Pipe()
-	manifest := make(chan manifestResult, 1)
-	go func() { manifest <- scanManifest(pr) }()
-	body := io.TeeReader(dr, pw)
-	res, err := e.cli.ImageLoad(ctx, body, client.ImageLoadWithQuiet(false))
-	if err != nil {
+	done := make(chan rewritten, 1)
+	go func() {
+		id, err := rewriteArchive(pw, dr)
 		pw.CloseWithError(err)
-		<-manifest
-		return wrap("load image artifact", err)
+		if err == nil {
+			// The rest of the artifact (compression trailer, padding)
+			// belongs to the digest of the bytes as downloaded.
+			_, err = io.Copy(io.Discard, raw)
+		}
+		done <- rewritten{id, err}
+	}()
+	res, err := e.cli.ImageLoad(ctx, pr, client.ImageLoadWithQuiet(false))
+	if err != nil {
+		pr.CloseWithError(err)
+		<-done
+		return imageRecord{}, wrap("load image artifact", err)
 	}
 	out, lerr := readLoadStream(res)
 	res.Close()
-	// The daemon has read the archive once it answered. Closing the pipe
-	// (not draining dr, which the HTTP transport may still hold) ends the
-	// scan; the manifest has passed by then.
-	pw.Close()
-	m := <-manifest
-	if lerr != nil {
-		return fmt.Errorf("load image artifact: %w", lerr)
+	pr.CloseWithError(errLoadAnswered)
+	rw := <-done
+	switch {
+	case src.err != nil:
+		return fail(fmt.Errorf("read image artifact: %w", src.err))
+	case rw.err != nil && !errors.Is(rw.err, errLoadAnswered):
+		return fail(fmt.Errorf("%w: %w", runner.ErrImageNotFound, rw.err))
+	case lerr != nil:
+		return fail(lerr)
+	case rw.err != nil:
+		return fail(errors.New("the daemon answered before it read the whole image"))
 	}
-	id, err := e.loadedImageID(ctx, m, out)
+	if err := e.verifyLoaded(ctx, rw.id, out); err != nil {
+		return fail(err)
+	}
+	if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: rw.id, Target: tag}); err != nil {
+		return imageRecord{}, wrap(fmt.Sprintf("tag image %s as %s", rw.id, tag), err)
+	}
+	rec := imageRecord{Identity: identity, ImageID: rw.id, ArtifactSHA256: hex.EncodeToString(sum.Sum(nil))}
+	e.remember(tag, rec)
+	return rec, nil
+}
+
+// sourceReader remembers a read error of the artifact stream (a download
+// that broke), which is the worker's problem, not the task's.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// verifyLoaded checks the daemon's answer against the image ID computed
+// from the archive: it must have loaded that image and no name.
+func (e *Engine) verifyLoaded(ctx context.Context, want string, out loadOutput) error {
+	if len(out.names) > 0 {
+		return fmt.Errorf("the daemon named the loaded image %s although its names were removed", strings.Join(out.names, ", "))
+	}
+	ids := dedupe(out.ids)
+	if len(ids) != 1 || ids[0] != want {
+		return fmt.Errorf("%w: the daemon loaded %v, but the tarball's image config is %s", runner.ErrImageNotFound, ids, want)
+	}
+	ins, err := e.cli.ImageInspect(ctx, want)
 	if err != nil {
-		return fmt.Errorf("load image artifact: %w", err)
+		return wrap(fmt.Sprintf("inspect loaded image %s", want), err)
 	}
-	if _, err := e.cli.ImageTag(ctx, client.ImageTagOptions{Source: id, Target: tag}); err != nil {
-		return wrap(fmt.Sprintf("tag image %s as %s", id, tag), err)
+	if ins.ID != want {
+		return fmt.Errorf("loaded image %s inspects as %s", want, ins.ID)
 	}
 	return nil
 }
@@ -204,34 +269,6 @@ func readLoadStream(r io.Reader) (loadOutput, error) {
 	}
 }
 
-// loadedImageID decides which image was loaded: the manifest's config
-// digest, else the daemon's "Loaded image ID" lines, else the IDs of its
-// "Loaded image" names. More than one distinct image is refused, as
-// docker-worker did: which one should run would be a guess.
-func (e *Engine) loadedImageID(ctx context.Context, m manifestResult, out loadOutput) (string, error) {
-	ids := m.ids
-	if len(ids) == 0 {
-		ids = out.ids
-	}
-	if len(ids) == 0 {
-		for _, n := range out.names {
-			ins, err := e.cli.ImageInspect(ctx, n)
-			if err != nil {
-				return "", wrap(fmt.Sprintf("find loaded image %q", n), err)
-			}
-			ids = append(ids, ins.ID)
-		}
-	}
-	ids = dedupe(ids)
-	switch len(ids) {
-	case 0:
-		return "", fmt.Errorf("the daemon reported no image (manifest: %v)", m.err)
-	case 1:
-		return ids[0], nil
-	}
-	return "", fmt.Errorf("the artifact holds %d images (%s); it must hold exactly one", len(ids), strings.Join(ids, ", "))
-}
-
 func dedupe(s []string) []string {
 	seen := map[string]bool{}
 	var out []string
@@ -242,47 +279,4 @@ func dedupe(s []string) []string {
 		}
 	}
 	return out
-}
-
-// manifestResult is what scanManifest found.
-type manifestResult struct {
-	ids []string // "sha256:<hex>" config digests = image IDs
-	err error
-}
-
-var hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// scanManifest reads a docker-archive tar and returns the image IDs named
-// by its manifest.json. It always reads r to the end, so the writer never
-// blocks, and holds at most the manifest in memory.
-func scanManifest(r io.Reader) (res manifestResult) {
-	defer func() { _, _ = io.Copy(io.Discard, r) }()
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				res.err = err
-			} else if res.ids == nil && res.err == nil {
-				res.err = errors.New("no manifest.json")
-			}
-			return res
-		}
-		if path.Clean(h.Name) != "manifest.json" {
-			continue
-		}
-		var entries []struct{ Config string }
-		if err := json.NewDecoder(io.LimitReader(tr, 16<<20)).Decode(&entries); err != nil {
-			res.err = fmt.Errorf("manifest.json: %w", err)
-			continue
-		}
-		for _, en := range entries {
-			hex := strings.TrimSuffix(path.Base(en.Config), ".json")
-			if !hex64.MatchString(hex) {
-				res.err = fmt.Errorf("manifest.json: config %q is not named by its digest", en.Config)
-				continue
-			}
-			res.ids = append(res.ids, "sha256:"+hex)
-		}
-	}
 }

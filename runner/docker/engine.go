@@ -27,14 +27,21 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 		return fmt.Errorf("prepare task %q: no plan", t.Key)
 	}
 	var (
-		image string
-		err   error
+		image, artifactSum, pinned string
+		err                        error
 	)
 	switch t.Plan.Image.Kind {
 	case plan.ImageNamed:
 		image, err = e.prepareNamed(ctx, t, log)
 	case plan.ImageTaskArtifact, plan.ImageIndexed:
-		image, err = e.prepareArtifact(ctx, t, log)
+		// The container is created from the verified image ID, never from
+		// a tag that could be moved in between.
+		var rec imageRecord
+		rec, err = e.prepareArtifact(ctx, t, log)
+		image, artifactSum = rec.ImageID, rec.ArtifactSHA256
+		if err == nil {
+			pinned = artifactTag(e.opts.ImageRepo, rec.Identity)
+		}
 	default:
 		err = fmt.Errorf("image kind %q is not supported", t.Plan.Image.Kind)
 	}
@@ -42,7 +49,7 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 		return err // the runner names the image
 	}
 	s := e.state(t.Key)
-	s.image = image
+	s.image, s.artifactSHA256, s.pinned = image, artifactSum, pinned
 	warnHugeEnv(t, log)
 	if t.IsolatedNetwork {
 		if err := e.createNetwork(ctx, t, s); err != nil {
@@ -264,8 +271,8 @@ func (e *Engine) Destroy(ctx context.Context, t *runner.Task) error {
 	s := e.tasks[t.Key]
 	delete(e.tasks, t.Key)
 	e.mu.Unlock()
-	if s != nil {
-		e.unpin(s.image)
+	if s != nil && s.pinned != "" {
+		e.unpin(s.pinned)
 	}
 	var errs []error
 	name := ContainerName(t.Key)

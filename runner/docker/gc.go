@@ -135,6 +135,7 @@ func (e *Engine) GC(ctx context.Context) error {
 		e.mu.Lock()
 		delete(e.used, c.tag)
 		e.mu.Unlock()
+		e.forget(c.tag)
 		e.log.Info("removed unused image", "image", c.tag)
 	}
 	return errors.Join(errs...)

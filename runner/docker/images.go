@@ -39,6 +39,10 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 	if err != nil {
 		return "", fmt.Errorf("image %q: %w: %w", ref, runner.ErrImageNotFound, err)
 	}
+	if reserved, err := reference.ParseNormalizedNamed(e.opts.ImageRepo); err == nil && reserved.Name() == named.Name() {
+		// Its tags name other tasks' image artifacts, which may be private.
+		return "", fmt.Errorf("image %q: %w: the repository %s holds this worker's loaded image artifacts; a task cannot name it", ref, runner.ErrImageNotFound, e.opts.ImageRepo)
+	}
 	_, ierr := e.cli.ImageInspect(ctx, ref)
 	present := ierr == nil
 	if ierr != nil && client.IsErrConnectionFailed(ierr) {

@@ -5,7 +5,8 @@
 // runner.Task into container, host and network config without I/O; the
 // other files make the SDK calls: images.go (named images, pulled per task
 // with retries), artifact.go and decompress.go (image artifacts streamed,
-// decompressed by content and loaded, tagged by identity), engine.go
+// decompressed by content, stripped of their names and loaded, verified
+// and tagged by identity; records.go the reuse records), engine.go
 // (Prepare, Run with create/attach/start/wait/kill, CopyOut, Destroy),
 // gc.go (Sweep and image GC). docs/runner.md describes the behaviour.
 package docker
@@ -49,6 +50,12 @@ type Options struct {
 	// as <ImageRepo>:<sha256(identity)[:32]>; GC manages only its tags.
 	// Default ArtifactRepo ("dwshim/artifact").
 	ImageRepo string
+	// RecordsDir keeps, one small file per loaded artifact, which image
+	// the engine verified it loaded for which identity, so a later process
+	// reuses it. Empty: records live as long as the Engine, and images
+	// loaded by an earlier process are loaded again (their tags are never
+	// trusted without a record).
+	RecordsDir string
 	// ExtraLabels are added to every container, volume and network the
 	// engine creates (tests use dwshim.test=<name>).
 	ExtraLabels map[string]string
@@ -86,15 +93,21 @@ type Engine struct {
 	loads map[string]*loadCall  // in-flight artifact loads by tag
 	used  map[string]time.Time  // artifact tag → last use, for GC
 	pins  map[string]int        // artifact tag → tasks using it now
+	// records: artifact tag → what was verified loaded as it (records.go)
+	records map[string]imageRecord
 }
 
 var _ runner.Engine = (*Engine)(nil)
 
 // taskState is what Prepare and Run learnt about one task.
 type taskState struct {
-	image       string // reference to create the container from
-	containerID string
-	network     runner.Network // Task.IsolatedNetwork: created by Prepare
+	image string // reference to create the container from
+	// artifactSHA256 is the sha256 of the image artifact's bytes (task-image,
+	// indexed-image), for chain of trust's imageArtifactHash.
+	artifactSHA256 string
+	pinned         string // the artifact tag Prepare pinned against GC
+	containerID    string
+	network        runner.Network // Task.IsolatedNetwork: created by Prepare
 }
 
 // New connects to the daemon (lazily: the first call negotiates the API
@@ -147,6 +160,8 @@ func New(opts Options) (*Engine, error) {
 		loads: map[string]*loadCall{},
 		used:  map[string]time.Time{},
 		pins:  map[string]int{},
+
+		records: map[string]imageRecord{},
 	}, nil
 }
 

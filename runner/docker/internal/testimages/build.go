@@ -55,6 +55,13 @@ type Options struct {
 	FillerSeed  uint64
 	// BusyboxPath is the static busybox to copy. Default /bin/busybox.
 	BusyboxPath string
+	// ConfigName overrides the config file's name (default
+	// "<sha256 of the config>.json"): crafted tarballs whose manifest
+	// names another image's ID.
+	ConfigName string
+	// Repositories adds a legacy "repositories" file naming the image
+	// (repository → tag → ID), as a pre-1.10 docker save wrote.
+	Repositories map[string]map[string]string
 }
 
 // epoch is the fixed mtime of every entry, so builds are reproducible.
@@ -89,6 +96,9 @@ func Build(w io.Writer, o Options) error {
 	}
 	cfgSum := sha256.Sum256(cfg)
 	cfgName := hex.EncodeToString(cfgSum[:]) + ".json"
+	if o.ConfigName != "" {
+		cfgName = o.ConfigName
+	}
 	tags := o.Tags
 	if tags == nil {
 		tags = []string{}
@@ -113,10 +123,21 @@ func Build(w io.Writer, o Options) error {
 	if err := writeLayer(tw, o); err != nil { // pass 2
 		return err
 	}
-	for _, f := range []struct {
+	files := []struct {
 		name string
 		data []byte
-	}{{cfgName, cfg}, {"manifest.json", manifest}} {
+	}{{cfgName, cfg}, {"manifest.json", manifest}}
+	if o.Repositories != nil {
+		repos, err := json.Marshal(o.Repositories)
+		if err != nil {
+			return fmt.Errorf("image repositories: %w", err)
+		}
+		files = append(files, struct {
+			name string
+			data []byte
+		}{"repositories", repos})
+	}
+	for _, f := range files {
 		if err := tw.WriteHeader(fileHeader(f.name, int64(len(f.data)), 0o644)); err != nil {
 			return err
 		}
