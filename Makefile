@@ -5,7 +5,7 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo clean tools
+.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo demo-worker clean tools
 
 # The real worker-runner the tests run dwshim under: start-worker from the
 # v44 module, built from the separate tools module (tools/go.mod) into the
@@ -49,9 +49,17 @@ bench: build
 fuzz:
 	bash scripts/fuzz.sh
 
-# soak: the worker soaks at full size (200 tasks on Docker, 2000 against the fake).
+# soak: the worker soaks at full size (200 tasks on Docker, 2000 against the fake)
+# and the fleet test with 8 workers and 120 tasks.
 soak: test-env
 	DWSHIM_SOAK_TASKS=2000 DWSHIM_E2E_SOAK_TASKS=200 $(GO) test -count=1 -timeout 30m -run Soak ./worker
+	DWSHIM_FLEET_WORKERS=8 DWSHIM_FLEET_TASKS=120 $(GO) test -count=1 -timeout 30m -run TestFleet ./internal/fleet
+
+# demo-worker: the queue double and `dwshim run`, one sample task, its log
+# and artifacts (written under artifacts/demo-worker).
+demo-worker: build
+	bash scripts/test-env.sh images
+	$(GO) run ./internal/cmd/demo-worker --dwshim $(BIN) --task testdata/examples/hello.yml --out artifacts/demo-worker
 
 demo: build
 	bash scripts/test-env.sh images
