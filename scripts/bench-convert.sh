@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Benchmark: dwshim convert --graph over a 30,000-task taskgraph task graph
-# (the synthetic Firefox-CI-like corpus), both targets. Prints wall time and
-# peak RSS; the target is peak RSS <= 100 MiB (the graph is streamed).
+# Benchmark (make bench): dwshim convert --graph and dwshim lint end to end
+# on the 30,000-task synthetic task graph, side by side with the JSON floor
+# (scripts/jsonfloor: decode each task into map[string]any and encode it
+# again), interleaved, ROUNDS times (default 3), printing the median wall
+# time of each, the ratios to the floor and the peak RSS. Targets (issue 9):
+# convert and lint <= 0.35x the floor, peak RSS <= 100 MiB.
 # The corpus and graph are cached in /tmp/dwshim-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shared=${DWSHIM_SHARED:-$(cd .. && pwd)/shared}
 cache=/tmp/dwshim-bench
+rounds=${ROUNDS:-3}
 mkdir -p "$cache"
-gz=$cache/tasks-30k.jsonl.gz
-graph=$cache/graph-30k-v2.json
+gz=$cache/tasks-n30000-seed1.jsonl.gz
+graph=$cache/graph-30k-v3.json
 
 if [ ! -x /usr/bin/time ]; then
   echo "bench-convert: installing time"
@@ -22,23 +26,19 @@ if [ ! -s "$gz" ]; then
 fi
 if [ ! -s "$graph" ]; then
   # One taskgraph entry per task, keyed by label, as full-task-graph.json.
+  # About half of the generator's tasks have artifacts that expire after
+  # the task, which the queue refuses (so dwshim does): clamp them, as
+  # taskgraph does.
   python3 - "$gz" "$graph.tmp" <<'EOF'
 import gzip, json, sys
 src, dst = sys.argv[1], sys.argv[2]
-
-def slugid(s):
-    # The generator's ids are not v4 slugids, which generic-worker's schema
-    # requires of an image taskId: fix the version and variant characters.
-    return s[:8] + "Q" + s[9] + "C" + s[11:21] + "A" if len(s) == 22 else s
-
 with gzip.open(src, "rt") as f, open(dst, "w") as out:
     out.write("{\n")
     for i, line in enumerate(f):
         task = json.loads(line)
-        task["dependencies"] = [slugid(d) for d in task.get("dependencies", [])]
-        image = task["payload"].get("image")
-        if isinstance(image, dict) and image.get("type") == "task-image":
-            image["taskId"] = slugid(image["taskId"])
+        for a in (task["payload"].get("artifacts") or {}).values():
+            if a.get("expires", "") > task["expires"]:
+                a["expires"] = task["expires"]
         tags = task.get("tags", {})
         label = tags.get("label") or task["metadata"]["name"]
         entry = {"attributes": {"kind": tags.get("kind", "")}, "dependencies": {},
@@ -50,26 +50,39 @@ EOF
   mv "$graph.tmp" "$graph"
 fi
 go build -trimpath -o bin/dwshim ./cmd/dwshim
+go build -trimpath -o bin/jsonfloor ./scripts/jsonfloor
 
-printf 'input: %s (%s MiB, %s tasks)\n' "$graph" "$(($(stat -c %s "$graph") >> 20))" 30000
-status=0
-for target in d2g native; do
-  out=$cache/out-$target.json
-  # Exit 1 is expected: the generator's image taskIds are not slugids, which
-  # generic-worker's schema rejects; those tasks are reported, not written.
-  code=0
-  /usr/bin/time -v -o "$cache/time-$target.txt" bin/dwshim convert --graph --target "$target" "$graph" \
-    >"$out" 2>"$cache/stderr-$target.txt" || code=$?
-  if [ "$code" -gt 1 ]; then echo "convert --target $target failed ($code):"; tail -5 "$cache/stderr-$target.txt"; status=1; fi
-  wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$cache/time-$target.txt")
-  rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$cache/time-$target.txt")
-  user=$(sed -n 's/.*User time (seconds): //p' "$cache/time-$target.txt")
-  sys=$(sed -n 's/.*System time (seconds): //p' "$cache/time-$target.txt")
-  rss_mib=$((rss / 1024))
-  verdict=ok
-  [ "$rss_mib" -le 100 ] || { verdict="OVER the 100 MiB target"; status=1; }
-  printf 'convert --graph --target %-6s wall %s  cpu %ss user + %ss sys  peak RSS %d MiB (%s)  output %d MiB  problems %d  warnings %d\n' \
-    "$target" "$wall" "$user" "$sys" "$rss_mib" "$verdict" "$(($(stat -c %s "$out") >> 20))" \
-    "$(grep -vc '^warning: ' "$cache/stderr-$target.txt" || true)" "$(grep -c '^warning: ' "$cache/stderr-$target.txt" || true)"
+# measure NAME CMD...: one run; appends "wall_seconds rss_kib exit" to $cache/NAME.runs
+measure() {
+  local name=$1; shift
+  local code=0
+  /usr/bin/time -f '%e %M' -o "$cache/$name.time" "$@" >"$cache/$name.out" 2>"$cache/$name.err" || code=$?
+  echo "$(tail -1 "$cache/$name.time") $code" >>"$cache/$name.runs"
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+printf 'input: %s (%s MiB, 30000 tasks); %d interleaved rounds; load %s\n' \
+  "$graph" "$(($(stat -c %s "$graph") >> 20))" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$cache"/{floor,convert,lint}.runs
+for _ in $(seq "$rounds"); do
+  measure floor bin/jsonfloor "$graph"
+  measure convert bin/dwshim convert --graph "$graph"
+  measure lint bin/dwshim lint "$graph"
 done
-exit $status
+status=0
+floor=$(cut -d' ' -f1 "$cache/floor.runs" | median)
+printf '%-16s median wall %6.2fs  peak RSS %4d MiB\n' floor "$floor" $(($(cut -d' ' -f2 "$cache/floor.runs" | sort -n | tail -1) / 1024))
+for name in convert lint; do
+  wall=$(cut -d' ' -f1 "$cache/$name.runs" | median)
+  rss=$(($(cut -d' ' -f2 "$cache/$name.runs" | sort -n | tail -1) / 1024))
+  codes=$(cut -d' ' -f3 "$cache/$name.runs" | sort -u | tr '\n' ' ')
+  ratio=$(awk -v a="$wall" -v b="$floor" 'BEGIN {printf "%.2f", a / b}')
+  verdict=ok
+  awk -v r="$ratio" 'BEGIN {exit !(r <= 0.35)}' || verdict="OVER 0.35x"
+  [ "$rss" -le 100 ] || verdict="$verdict, RSS OVER 100 MiB"
+  printf '%-16s median wall %6.2fs  %sx floor  peak RSS %4d MiB  exit %s (%s)\n' "dwshim $name" "$wall" "$ratio" "$rss" "$codes" "$verdict"
+  [ "$verdict" = ok ] || status=1
+done
+echo "(runs: $cache/{floor,convert,lint}.runs; the machine may be shared: compare ratios, not seconds)"
+# Report, never fail make bench on a figure.
+exit 0

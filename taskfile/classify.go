@@ -288,6 +288,7 @@ func graphItem(key string, v json.RawMessage, p filePos) *Item {
 		}
 		tp := advance(p, v[:off])
 		it.Raw, it.Line, it.Column, it.loc = tv, tp.line, tp.col, jsonLocator{tv, tp}
+		it.TaskOffset = off
 		return false
 	})
 	tm, isObj := pick(it.Raw, "payload", "taskId", "metadata")

@@ -82,6 +82,9 @@ func sniff(name string, br *bufio.Reader) Format {
 		case '{', '[':
 			return JSON
 		default:
+			if c < 0x20 || c == 0x7f {
+				return JSON // binary: the JSON path reports it at once
+			}
 			return YAML
 		}
 	}

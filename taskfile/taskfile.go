@@ -98,8 +98,9 @@ type Item struct {
 	// a task definition, "" for a bare payload.
 	Pointer string
 	// Entry is the whole graph entry for ShapeGraph items (Raw is its
-	// "task"), nil otherwise.
-	Entry json.RawMessage
+	// "task", at Entry[TaskOffset:]), nil otherwise.
+	Entry      json.RawMessage
+	TaskOffset int
 	// Line and Column are where Raw starts in the file (1-based).
 	Line, Column int
 

@@ -297,3 +297,35 @@ func TestReplaceMemberAndYAML(t *testing.T) {
 		t.Errorf("round trip = %s", items[0].Raw)
 	}
 }
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// TestBoundedInput: hostile input ends quickly with an error, never with
+// memory growing past the per-task limit: endless NUL bytes, one value
+// larger than MaxTaskSize, gzip or not.
+func TestBoundedInput(t *testing.T) {
+	if _, err := Open("zero", zeros{}); err == nil || !strings.Contains(err.Error(), "invalid character") {
+		t.Errorf("endless NUL bytes: got %v", err)
+	}
+	big := io.MultiReader(strings.NewReader(`{"payload":{"image":"`), io.LimitReader(strings.NewReader(strings.Repeat("a", MaxTaskSize+1<<20)), MaxTaskSize+1<<20), strings.NewReader(`"}}`))
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := io.Copy(zw, big); err != nil {
+		t.Fatal(err)
+	}
+	zw.Close()
+	for name, in := range map[string][]byte{"big.json.gz": buf.Bytes()} {
+		r, err := Open(name, bytes.NewReader(in))
+		if err == nil {
+			_, err = r.Next()
+		}
+		if err == nil || !strings.Contains(err.Error(), "a single task is limited to") {
+			t.Errorf("%s: got %v", name, err)
+		}
+	}
+	if _, err := Open("big.yml", io.LimitReader(zeros{}, MaxTaskSize+10)); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("big YAML: got %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -25,6 +26,9 @@ type tracker struct {
 func newTracker(r io.Reader) *tracker { return &tracker{r: r, lastNL: -1} }
 
 func (t *tracker) Read(p []byte) (int, error) {
+	if t.read-t.base > MaxTaskSize && !t.hold || t.read > MaxTaskSize && t.hold {
+		return 0, errTooLarge
+	}
 	n, err := t.r.Read(p)
 	t.buf = append(t.buf, p[:n]...)
 	t.read += int64(n)
@@ -101,6 +105,10 @@ func (t *tracker) skipSep(off int64) int64 {
 // end of input themselves, so io.EOF here means the input stopped short.
 func (t *tracker) syntaxError(file string, err error, from int64, prefix string) error {
 	var se *json.SyntaxError
+	if errors.Is(err, errTooLarge) {
+		line, col := t.pos(t.base)
+		return &SyntaxError{File: file, Line: line, Column: col, Msg: errTooLarge.Error()}
+	}
 	if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return &readError{file: file, err: err}
 	}
@@ -114,6 +122,14 @@ func (t *tracker) syntaxError(file string, err error, from int64, prefix string)
 	line, col := t.pos(off)
 	return &SyntaxError{File: file, Line: line, Column: col, Msg: msg}
 }
+
+// MaxTaskSize is the per-task size limit: the most input held at once
+// (one task, graph entry or document, with the white space before it; a
+// whole YAML file). Memory stays bounded by it whatever the input, gzip
+// bombs and endless streams included.
+const MaxTaskSize = 16 << 20
+
+var errTooLarge = fmt.Errorf("more than %d MiB without the end of a task: a single task is limited to %d MiB (is this really a task file?)", MaxTaskSize>>20, MaxTaskSize>>20)
 
 // readError is an I/O failure reading the input.
 type readError struct {

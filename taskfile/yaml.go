@@ -24,9 +24,13 @@ const (
 // openYAML reads every YAML document (YAML is not streamed), converts each
 // to JSON with string keys, and remembers where each value was.
 func (r *Reader) openYAML(in io.Reader) error {
-	data, err := io.ReadAll(in)
+	// YAML is read whole: it is bounded by the per-task limit.
+	data, err := io.ReadAll(io.LimitReader(in, MaxTaskSize+1))
 	if err != nil {
 		return &readError{file: r.file, err: err}
+	}
+	if len(data) > MaxTaskSize {
+		return &SyntaxError{File: r.file, Msg: fmt.Sprintf("YAML input larger than %d MiB (the per-task size limit; YAML is read whole): split it, or convert it to JSON", MaxTaskSize>>20)}
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	docs := 0

@@ -110,3 +110,41 @@ func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpi
 		}
 	}
 }
+
+// GenericWorkerRefusals lists what in p makes the d2g target's payload
+// one that generic-worker's schema rejects although the docker-worker
+// schema allows it (onExitStatus values, a task-image taskId that is not
+// a slugid, index names and artifact paths over generic-worker's
+// lengths). Convert refuses such a task up front, so that its output is
+// valid by construction (the tests hold it to generic-worker's schema).
+// Pointers are relative to the payload.
+func GenericWorkerRefusals(p *DockerWorkerPayload) []Problem {
+	var out []Problem
+	add := func(ptr, msg string) {
+		out = append(out, Problem{Pointer: ptr, Message: "generic-worker would reject the converted payload: " + msg, Kind: ProblemRunTime})
+	}
+	exit := func(name string, vals []int64, minimum int64) {
+		for i, v := range vals {
+			ptr := fmt.Sprintf("/onExitStatus/%s/%d", name, i)
+			switch {
+			case v < minimum:
+				add(ptr, fmt.Sprintf("onExitStatus.%s value %d must be at least %d", name, v, minimum))
+			case slices.Contains(vals[:i], v):
+				add(ptr, fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", name, v))
+			}
+		}
+	}
+	exit("retry", p.OnExitStatus.Retry, 1)
+	exit("purgeCaches", p.OnExitStatus.PurgeCaches, 0)
+	im := p.Image
+	if im.Kind == ImageTask && !isSlugID(im.TaskID) {
+		add("/image/taskId", fmt.Sprintf("image taskId %s is not a slugid", quoteShort(im.TaskID)))
+	}
+	if (im.Kind == ImageTask || im.Kind == ImageIndexed) && len(im.Path) > 1024 {
+		add("/image/path", fmt.Sprintf("the image artifact path is %d characters long (at most 1024)", len(im.Path)))
+	}
+	if im.Kind == ImageIndexed && len(im.Namespace) > 255 {
+		add("/image/namespace", fmt.Sprintf("the index namespace is %d characters long (at most 255)", len(im.Namespace)))
+	}
+	return out
+}

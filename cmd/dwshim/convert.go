@@ -21,6 +21,8 @@ type convertOptions struct {
 	target  string
 	graph   bool
 	output  string
+	verbose bool
+	quiet   bool
 }
 
 func newConvertCmd() *cobra.Command {
@@ -39,8 +41,17 @@ Targets:
   native  a self-contained payload a stock generic-worker runs as is, with the
           docker CLI (osGroups: docker), no placeholders and no env.list
 
-Exit status: 0 converted, 1 a task has problems (listed on stderr, one per line
-with its JSON pointer), 2 usage error.`,
+Problems (they fail a task) are listed on stderr, one per line with the task
+and its JSON pointer. A warning repeated by many tasks is printed once, with a
+count at the end (-v prints every one, -q none), then one summary line.
+
+Examples:
+  dwshim convert payload.json > gw-payload.json
+  dwshim convert -t task.yml
+  dwshim convert --graph -q full-task-graph.json > gw-graph.json
+  dwshim convert --target native --config worker.json -t task.json
+
+Exit status: 0 converted, 1 a task has problems, 2 usage error.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "-"
@@ -56,6 +67,8 @@ with its JSON pointer), 2 usage error.`,
 	f.StringVar(&o.target, "target", "d2g", "output target: d2g or native")
 	f.BoolVar(&o.graph, "graph", false, "the input is a taskgraph task graph; convert every task, streaming")
 	f.StringVarP(&o.output, "output", "o", "", "output format: json or yaml (default: the input's)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every warning of every task")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print no warnings (problems still)")
 	return cmd
 }
 

@@ -41,7 +41,7 @@ func TestConvertRealCorpus(t *testing.T) {
 			skipped += strings.Count(errs, "not a docker-worker payload (no \"image\"): left unchanged")
 			var problems []string
 			for _, l := range strings.Split(strings.TrimSpace(errs), "\n") {
-				if l != "" && !strings.HasPrefix(l, "warning: ") {
+				if l != "" && !strings.HasPrefix(l, "warning: ") && !strings.HasPrefix(l, "summary: ") {
 					problems = append(problems, l)
 				}
 			}

@@ -60,13 +60,15 @@ func (w *convertWriter) item(it *taskfile.Item, res converted) error {
 			return nil
 		}
 		entry := it.Entry
-		if entry == nil {
+		switch {
+		case entry == nil:
 			entry = doc
-		} else if !res.keep {
-			var err error
-			if entry, err = taskfile.ReplaceMember(entry, "task", doc); err != nil {
-				return err
-			}
+		case !res.keep:
+			// Splice the converted task into the entry's own bytes.
+			end := it.TaskOffset + len(it.Raw)
+			spliced := make([]byte, 0, len(entry)-len(it.Raw)+len(doc))
+			spliced = append(append(append(spliced, entry[:it.TaskOffset]...), doc...), entry[end:]...)
+			entry = spliced
 		}
 		return w.graphEntry(it.Key, entry)
 	case taskfile.ShapeArray:
@@ -128,7 +130,8 @@ func (w *convertWriter) graphEntry(key string, entry []byte) error {
 	w.w.WriteString(sep)
 	w.w.Write(kb)
 	w.w.WriteString(": ")
-	return indentTo(w.w, entry, "  ")
+	_, err := w.w.Write(entry) // the entry's own bytes, converted task spliced in
+	return err
 }
 
 func (w *convertWriter) element(doc []byte) error {

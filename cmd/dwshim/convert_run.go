@@ -47,6 +47,8 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	c := &converter{cfg: cfg, native: o.target == "native", taskDef: o.taskDef}
 	w := newConvertWriter(r, outputFormat(o.output, r.Format()), stdout)
 	named := r.Shape() != taskfile.ShapeDocument
+	rep := newConvertReport(stderr, o.verbose, o.quiet)
+	defer rep.close()
 	var failed bool
 	var stop error // usage or write error: drain, write nothing more
 	results, readErr := convertAll(r, c)
@@ -59,16 +61,11 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 			stop = usageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
 			continue
 		}
-		prefix := ""
+		name := ""
 		if named {
-			prefix = it.Name() + ": "
+			name = it.Name()
 		}
-		for _, m := range res.warnings {
-			fmt.Fprintf(stderr, "warning: %s%s\n", prefix, m)
-		}
-		for _, m := range res.problems {
-			fmt.Fprintf(stderr, "%s%s\n", prefix, m)
-		}
+		rep.task(name, res.warnings, res.problems)
 		failed = failed || len(res.problems) > 0
 		if err := w.item(it, res); err != nil {
 			stop = withCode(1, fmt.Errorf("write output: %w", err))
@@ -211,20 +208,24 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
 	if !c.native {
-		if res.doc, err = json.Marshal(tr.Payload); err != nil {
-			return err
+		if probs := translate.GenericWorkerRefusals(p); len(probs) > 0 {
+			for _, p := range probs {
+				res.problems = append(res.problems, p.String())
+			}
+			return nil
 		}
-	} else {
-		pl, nw, err := native.Build(tr.Plan)
-		if err != nil {
-			return err
-		}
-		for _, w := range nw {
-			res.warnings = append(res.warnings, w.String())
-		}
-		if res.doc, err = marshalNoEscape(pl); err != nil {
-			return err
-		}
+		res.doc = tr.Payload.AppendJSON(nil)
+		return nil
+	}
+	pl, nw, err := native.Build(tr.Plan)
+	if err != nil {
+		return err
+	}
+	for _, w := range nw {
+		res.warnings = append(res.warnings, w.String())
+	}
+	if res.doc, err = marshalNoEscape(pl); err != nil {
+		return err
 	}
 	if probs := checkOutput("", res.doc); len(probs) > 0 {
 		res.doc, res.problems = nil, append(res.problems, probs...)
@@ -238,45 +239,66 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 		return err
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
+	var pl []byte
 	if !c.native {
-		pl, err := json.Marshal(tr.Payload)
+		if probs := translate.GenericWorkerRefusals(tr.Task.Payload); len(probs) > 0 {
+			for _, p := range probs {
+				p.Pointer = "/payload" + p.Pointer
+				res.problems = append(res.problems, p.String())
+			}
+			return nil
+		}
+		pl = tr.Payload.AppendJSON(nil)
+	} else {
+		npl, nw, err := native.Build(tr.Plan)
 		if err != nil {
+			return err
+		}
+		for _, w := range nw {
+			w.Pointer = "/payload" + w.Pointer
+			res.warnings = append(res.warnings, w.String())
+		}
+		if pl, err = marshalNoEscape(npl); err != nil {
 			return err
 		}
 		if probs := checkOutput("/payload", pl); len(probs) > 0 {
 			res.problems = append(res.problems, probs...)
 			return nil
 		}
-		res.doc, err = tr.Definition()
-		return err
 	}
-	pl, nw, err := native.Build(tr.Plan)
-	if err != nil {
-		return err
-	}
-	for _, w := range nw {
-		w.Pointer = "/payload" + w.Pointer
-		res.warnings = append(res.warnings, w.String())
-	}
-	// As upstream's -t output: payload and scopes replaced, keys sorted.
-	var m map[string]any
-	if err := json.Unmarshal(it.Raw, &m); err != nil {
-		return fmt.Errorf("cannot parse task definition: %w", err)
-	}
-	plRaw, err := marshalNoEscape(pl)
-	if err != nil {
-		return err
-	}
-	if probs := checkOutput("/payload", plRaw); len(probs) > 0 {
-		res.problems = append(res.problems, probs...)
-		return nil
-	}
-	m["payload"] = json.RawMessage(plRaw)
+	var scopes []byte
 	if tr.HasScopes {
-		m["scopes"] = tr.Scopes
+		if scopes, err = marshalNoEscape(tr.Scopes); err != nil {
+			return err
+		}
 	}
-	res.doc, err = marshalNoEscape(m)
-	return err
+	res.doc = spliceTask(it.Raw, tr.Task, pl, scopes)
+	return nil
+}
+
+// spliceTask rewrites a task definition as upstream's CLI does (payload,
+// and scopes when scopes is non-nil, replaced) by splicing the new values
+// into the original bytes: every other member keeps its bytes and order.
+func spliceTask(raw []byte, t *translate.Task, payload, scopes []byte) []byte {
+	type edit struct {
+		span translate.Span
+		val  []byte
+	}
+	edits := []edit{{t.PayloadSpan, payload}}
+	if scopes != nil && t.ScopesSpan.End > 0 {
+		edits = append(edits, edit{t.ScopesSpan, scopes})
+		if t.ScopesSpan.Start < t.PayloadSpan.Start {
+			edits[0], edits[1] = edits[1], edits[0]
+		}
+	}
+	out := make([]byte, 0, len(raw)+len(payload)+len(scopes))
+	at := int64(0)
+	for _, e := range edits {
+		out = append(out, raw[at:e.span.Start]...)
+		out = append(out, e.val...)
+		at = e.span.End
+	}
+	return append(out, raw[at:]...)
 }
 
 // warningStrings renders translate's warnings; for the native target it

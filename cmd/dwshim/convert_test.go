@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,7 +199,7 @@ func TestConvertErrorsAndExitCodes(t *testing.T) {
 		{"task problem pointer", `{"payload": {"image": "a", "maxRunTime": 0}}`, []string{"convert", "-t"}, 1, "/payload/maxRunTime: "},
 		{"not a task", `{"foo": 1}`, []string{"convert"}, 1, "not a docker-worker payload"},
 		{"output rejected (d2g)", `{"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}`, []string{"convert"}, 1,
-			"/: generic-worker would reject the converted payload: /mounts/0/content"},
+			"/image/taskId: generic-worker would reject the converted payload"},
 		{"output rejected (native)", `{"payload": {"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}}`, []string{"convert", "--target", "native"}, 1,
 			"/payload: generic-worker would reject the converted payload: /mounts/0/content"},
 		{"missing file", "", []string{"convert", "/nonexistent/task.json"}, 1, "open task file"},
@@ -211,5 +212,31 @@ func TestConvertErrorsAndExitCodes(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr:\n%s\nwant it to contain %q", code, tc.code, errs, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestConvertGroupsRepeatedWarnings: a warning many tasks share is printed
+// once, with a count and an example at the end; -v prints each, -q none.
+func TestConvertGroupsRepeatedWarnings(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range 5 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"t%d": {"task": {"payload": {"image": "ubuntu", "maxRunTime": 5}}}`, i)
+	}
+	b.WriteString("}")
+	count := func(s, sub string) int { return strings.Count(s, sub) }
+	_, _, errs := convertCLI(t, b.String(), "convert", "--graph")
+	if count(errs, "no scopes key") != 2 || !strings.Contains(errs, "warning: 5 tasks (e.g. t0): /scopes: ") ||
+		!strings.Contains(errs, "summary: 5 tasks, 5 converted, 0 with problems; 5 warnings (1 distinct)") {
+		t.Errorf("default:\n%s", errs)
+	}
+	if _, _, errs := convertCLI(t, b.String(), "convert", "--graph", "-v"); count(errs, "no scopes key") != 5 {
+		t.Errorf("-v:\n%s", errs)
+	}
+	if _, _, errs := convertCLI(t, b.String(), "convert", "--graph", "-q"); count(errs, "no scopes key") != 0 || !strings.Contains(errs, "summary: ") {
+		t.Errorf("-q:\n%s", errs)
 	}
 }
