@@ -14,7 +14,8 @@ import (
 var walkExt = map[string]bool{".json": true, ".jsonl": true, ".yml": true, ".yaml": true}
 
 // Walk returns the *.json, *.jsonl, *.yml and *.yaml files under dir, in
-// sorted order, skipping hidden files and directories (".git").
+// sorted order, skipping hidden files and directories (".git") and what is
+// not a regular file (a FIFO named x.json would block the reader forever).
 func Walk(dir string) ([]string, error) {
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -27,13 +28,26 @@ func Walk(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if !d.IsDir() && walkExt[strings.ToLower(filepath.Ext(p))] {
+		if !d.IsDir() && walkExt[strings.ToLower(filepath.Ext(p))] && regular(p, d) {
 			files = append(files, p)
 		}
 		return nil
 	})
 	sort.Strings(files)
 	return files, err
+}
+
+// regular reports whether the walked entry is a regular file, or a symlink
+// to one: FIFOs, sockets and devices would block or never end.
+func regular(p string, d fs.DirEntry) bool {
+	if d.Type().IsRegular() {
+		return true
+	}
+	if d.Type()&fs.ModeSymlink == 0 {
+		return false
+	}
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // OpenFile opens the file at name ("-" reads stdin) and returns its
