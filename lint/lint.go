@@ -14,6 +14,7 @@ package lint
 import (
 	"context"
 
+	"github.com/dwshim/dwshim/tctemplate"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -73,6 +74,9 @@ type Options struct {
 	// Expander expands assume: scopes; nil leaves them unexpanded, and
 	// answers that depend on them become scopes-unverifiable warnings.
 	Expander ScopeExpander
+	// Template chooses how .taskcluster.yml files and hooks are rendered
+	// (events, an extra context, the clock).
+	Template tctemplate.Options
 }
 
 // DefaultMaxTaskRunTime is generic-worker's default maxTaskRunTime.

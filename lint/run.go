@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/dwshim/dwshim/taskfile"
+	"github.com/dwshim/dwshim/tctemplate"
 )
 
 // Sink receives problems as they are found.
@@ -45,6 +46,21 @@ func (l *Linter) Run(ctx context.Context, paths []string, stdin io.Reader, sink 
 }
 
 func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink Sink, sum *Summary) error {
+	data, rest, err := openTemplate(name, stdin)
+	if err != nil {
+		return err
+	}
+	if data != nil {
+		res, rerr := tctemplate.Render(data, l.opts.Template)
+		if rerr == nil {
+			sum.Files++
+			return l.lintTemplate(ctx, name, res, sink, sum)
+		}
+		// Not a template after all: read it as tasks.
+	}
+	if rest != nil {
+		stdin = rest
+	}
 	r, err := taskfile.OpenFile(name, stdin)
 	if err != nil {
 		return err

@@ -204,3 +204,16 @@ func (d *document) locate(ptr string) (Pos, bool) {
 	}
 	return d.pos[""], false
 }
+
+// ParseContext reads a JSON or YAML object, such as a --context file.
+func ParseContext(data []byte) (map[string]any, error) {
+	doc, err := parse(data)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := doc.value.(map[string]any)
+	if !ok {
+		return nil, errors.New("a context must be an object")
+	}
+	return m, nil
+}

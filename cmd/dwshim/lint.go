@@ -21,6 +21,8 @@ type lintOptions struct {
 	config  string
 	strict  bool
 	rootURL string
+	events  []string
+	context string
 }
 
 func newLintCmd() *cobra.Command {
@@ -44,6 +46,8 @@ docs/lint.md.`,
 	f.StringVar(&o.config, "config", "", "generic-worker config JSON of the target pool (d2gConfig, maxTaskRunTime); default: the offline d2g config")
 	f.BoolVar(&o.strict, "strict", false, "warnings fail the run too")
 	f.StringVar(&o.rootURL, "root-url", "", "Taskcluster root URL whose auth service expands assume: scopes")
+	f.StringSliceVar(&o.events, "event", nil, "render .taskcluster.yml/hooks only for these contexts (push, tag, pull_request[.opened|.synchronize], release, issue_comment, cron, action, pr-action, hg-push, triggerHook, schedule, pulseMessage); default: all that apply")
+	f.StringVar(&o.context, "context", "", "JSON or YAML file merged over each template context (with tasks_for / firedBy / event.type: the only context)")
 	return cmd
 }
 
@@ -64,7 +68,16 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 			return withCode(2, fmt.Errorf("--config %s: %w", o.config, err))
 		}
 	}
+	opts.Template.Events = o.events
+	if o.context != "" {
+		c, err := lint.ReadContext(o.context)
+		if err != nil {
+			return withCode(2, fmt.Errorf("--context: %w", err))
+		}
+		opts.Template.Context = c
+	}
 	if o.rootURL != "" {
+		opts.Template.RootURL = o.rootURL
 		opts.Expander = authExpander{tcauth.New(nil, o.rootURL)}
 	}
 	w, err := lint.NewWriter(o.format, stdout)
