@@ -7,6 +7,7 @@ package runner
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/dwshim/dwshim/plan"
 )
@@ -72,7 +73,9 @@ type Exit struct {
 //     a missing path returns an error wrapping ErrPathNotFound.
 //   - Destroy removes the container and its anonymous volumes. It is
 //     idempotent and safe after a failed or skipped Prepare or Run.
-//   - PurgeCaches removes the named cache volumes of the plan.
+//   - PurgeCaches removes every instance of the plan's named caches:
+//     those no running task mounts at once, the others when their task is
+//     destroyed. No task is given a purged instance.
 type Engine interface {
 	Prepare(ctx context.Context, t *Task, log io.Writer) error
 	Run(ctx context.Context, t *Task, out io.Writer) (Exit, error)
@@ -141,4 +144,13 @@ type Shells interface {
 	// its command: from its image, or with o.Snapshot from its stopped
 	// container (dwshim local --shell). Close removes it.
 	ShellContainer(ctx context.Context, t *Task, o ShellOptions) (Session, error)
+}
+
+// CachePurger is implemented by engines that can purge a named cache for
+// the purge-cache service: the instances of the cache created before
+// before are removed (at once when no running task mounts them, else when
+// that task is destroyed), and no task is given one of them afterwards.
+// Safe for concurrent use with the Engine methods.
+type CachePurger interface {
+	PurgeCache(ctx context.Context, name string, before time.Time) error
 }

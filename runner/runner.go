@@ -311,3 +311,13 @@ func (r *Runner) cleanup(ctx context.Context, t *Task, log *taskLog, res *Result
 	}
 	return errors.Join(errs...)
 }
+
+// PurgeCache purges the named cache on the engine (see CachePurger): the
+// purge-cache service's requests. An engine that cannot is an error.
+func (r *Runner) PurgeCache(ctx context.Context, name string, before time.Time) error {
+	p, ok := r.cfg.Engine.(CachePurger)
+	if !ok {
+		return fmt.Errorf("purge cache %q: the engine cannot purge caches by name", name)
+	}
+	return p.PurgeCache(ctx, name, before)
+}

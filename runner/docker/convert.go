@@ -133,23 +133,22 @@ type volumeSpec struct {
 	Labels map[string]string
 }
 
-// taskVolumes lists the volumes of the task: caches first (sorted as in the
-// plan), then one per volume artifact.
-func taskVolumes(t *runner.Task, extra map[string]string) (caches, perTask []volumeSpec) {
-	for _, c := range t.Plan.Caches {
-		caches = append(caches, volumeSpec{Name: CacheVolumeName(c.Name), Labels: cacheLabels(t, c.Name, extra)})
-	}
+// taskVolumes lists the per-task volumes of the task, one per volume
+// artifact. Cache volumes are instances the engine hands out (caches.go).
+func taskVolumes(t *runner.Task, extra map[string]string) (perTask []volumeSpec) {
 	for _, a := range t.Plan.Artifacts {
 		if a.Kind == plan.ArtifactVolume {
 			perTask = append(perTask, volumeSpec{Name: taskVolumeName(t.Key, a.Path), Labels: taskLabels(t, kindTaskVolume, extra)})
 		}
 	}
-	return caches, perTask
+	return perTask
 }
 
 // containerSpec converts the task into the create request for image. It is
-// pure: the same task gives the same request.
-func containerSpec(t *runner.Task, image string, extra map[string]string) (client.ContainerCreateOptions, error) {
+// pure: the same task gives the same request. caches maps a cache name to
+// the volume of the instance the task was given; a name missing from it
+// mounts CacheVolumeName(name).
+func containerSpec(t *runner.Task, image string, caches map[string]string, extra map[string]string) (client.ContainerCreateOptions, error) {
 	p := t.Plan
 	if p == nil {
 		return client.ContainerCreateOptions{}, fmt.Errorf("task %q has no plan", t.Key)
@@ -184,7 +183,11 @@ func containerSpec(t *runner.Task, image string, extra map[string]string) (clien
 		if !path.IsAbs(c.MountPath) {
 			return client.ContainerCreateOptions{}, fmt.Errorf("cache %q: mount path %q is not absolute", c.Name, c.MountPath)
 		}
-		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: CacheVolumeName(c.Name), Target: c.MountPath})
+		src := caches[c.Name]
+		if src == "" {
+			src = CacheVolumeName(c.Name)
+		}
+		hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Source: src, Target: c.MountPath})
 	}
 	for _, a := range p.Artifacts {
 		if a.Kind != plan.ArtifactVolume {

@@ -91,7 +91,7 @@ func TestContainerSpec(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			task := baseTask()
 			tt.edit(task)
-			got, err := containerSpec(task, "img", map[string]string{"dwshim.test": "x"})
+			got, err := containerSpec(task, "img", nil, map[string]string{"dwshim.test": "x"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +122,7 @@ func TestContainerSpec(t *testing.T) {
 // only; others stay on the default bridge.
 func TestContainerSpecNetwork(t *testing.T) {
 	task := baseTask()
-	got, err := containerSpec(task, "img", nil)
+	got, err := containerSpec(task, "img", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +130,7 @@ func TestContainerSpecNetwork(t *testing.T) {
 		t.Errorf("default: network mode %q, endpoints %v", got.HostConfig.NetworkMode, got.NetworkingConfig.EndpointsConfig)
 	}
 	task.IsolatedNetwork = true
-	if got, err = containerSpec(task, "img", nil); err != nil {
+	if got, err = containerSpec(task, "img", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	eps := got.NetworkingConfig.EndpointsConfig
@@ -151,7 +151,7 @@ func TestContainerSpecErrors(t *testing.T) {
 	} {
 		task := baseTask()
 		edit(task)
-		if _, err := containerSpec(task, "img", nil); err == nil {
+		if _, err := containerSpec(task, "img", nil, nil); err == nil {
 			t.Errorf("%s: no error", name)
 		}
 	}

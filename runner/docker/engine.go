@@ -56,8 +56,10 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 			return err
 		}
 	}
-	caches, perTask := taskVolumes(t, e.opts.ExtraLabels)
-	for _, v := range append(caches, perTask...) {
+	if err := e.acquireCaches(ctx, t, s, log); err != nil {
+		return err
+	}
+	for _, v := range taskVolumes(t, e.opts.ExtraLabels) {
 		if _, err := e.cli.VolumeCreate(ctx, client.VolumeCreateOptions{Name: v.Name, Labels: v.Labels}); err != nil {
 			return wrap(fmt.Sprintf("create volume %q", v.Name), err)
 		}
@@ -87,7 +89,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	if s.image == "" {
 		return runner.Exit{}, fmt.Errorf("run task %q: %w", t.Key, errNoPrepare)
 	}
-	spec, err := containerSpec(t, s.image, e.opts.ExtraLabels)
+	spec, err := containerSpec(t, s.image, s.cacheVolumes(), e.opts.ExtraLabels)
 	if err != nil {
 		return runner.Exit{}, fmt.Errorf("run task %q: %w", t.Key, err)
 	}
@@ -277,25 +279,20 @@ func (e *Engine) Destroy(ctx context.Context, t *runner.Task) error {
 	var errs []error
 	name := ContainerName(t.Key)
 	_, err := e.cli.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
-	if err != nil && !cerrdefs.IsNotFound(err) {
+	removed := err == nil || cerrdefs.IsNotFound(err)
+	if !removed {
 		errs = append(errs, wrap(fmt.Sprintf("remove container %s", name), err))
 	}
 	if t.Plan != nil {
-		_, perTask := taskVolumes(t, nil)
-		for _, v := range perTask {
+		for _, v := range taskVolumes(t, nil) {
 			errs = append(errs, e.removeVolume(ctx, v.Name))
 		}
 	}
 	errs = append(errs, e.removeLabelled(ctx, LabelTask+"="+t.Key))
-	return errors.Join(errs...)
-}
-
-// PurgeCaches removes the plan's cache volumes.
-func (e *Engine) PurgeCaches(ctx context.Context, t *runner.Task) error {
-	ctx = context.WithoutCancel(ctx)
-	var errs []error
-	for _, c := range t.Plan.Caches {
-		errs = append(errs, e.removeVolume(ctx, CacheVolumeName(c.Name)))
+	// Only once the container is gone may another task have the caches
+	// (an instance whose container could not be removed stays taken).
+	if removed {
+		errs = append(errs, e.releaseCaches(ctx, s))
 	}
 	return errors.Join(errs...)
 }

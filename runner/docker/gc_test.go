@@ -115,9 +115,15 @@ func TestSweep(t *testing.T) {
 	if exists("volume a", err) {
 		t.Error("worker a's task volume survived the sweep")
 	}
-	_, err = cli.VolumeInspect(ctx, CacheVolumeName(a.Plan.Caches[0].Name), client.VolumeInspectOptions{})
-	if !exists("cache", err) {
-		t.Error("the sweep removed a cache volume")
+	vols, err := e.CacheVolumes(ctx, a.Plan.Caches[0].Name)
+	if err != nil || len(vols) != 2 {
+		t.Fatalf("cache instances of the two tasks: %v %v", vols, err)
+	}
+	for _, v := range vols {
+		_, err = cli.VolumeInspect(ctx, v, client.VolumeInspectOptions{})
+		if !exists("cache", err) {
+			t.Error("the sweep removed a cache volume")
+		}
 	}
 	_, err = cli.NetworkInspect(ctx, NetworkName(a.Key), client.NetworkInspectOptions{})
 	if exists("network a", err) {

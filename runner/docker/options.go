@@ -95,6 +95,13 @@ type Engine struct {
 	pins  map[string]int        // artifact tag → tasks using it now
 	// records: artifact tag → what was verified loaded as it (records.go)
 	records map[string]imageRecord
+
+	// Cache instances (caches.go): cacheLoad serialises the one listing
+	// of existing cache volumes, cacheMu guards the pool.
+	cacheLoad    sync.Mutex
+	cachesLoaded bool
+	cacheMu      sync.Mutex
+	caches       *cachePool
 }
 
 var _ runner.Engine = (*Engine)(nil)
@@ -107,7 +114,8 @@ type taskState struct {
 	artifactSHA256 string
 	pinned         string // the artifact tag Prepare pinned against GC
 	containerID    string
-	network        runner.Network // Task.IsolatedNetwork: created by Prepare
+	network        runner.Network            // Task.IsolatedNetwork: created by Prepare
+	caches         map[string]*cacheInstance // by cache name: the instances it mounts
 }
 
 // New connects to the daemon (lazily: the first call negotiates the API
@@ -152,7 +160,7 @@ func New(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("docker client: %w", err)
 	}
-	return &Engine{
+	e := &Engine{
 		cli:   cli,
 		log:   opts.Logger,
 		opts:  opts,
@@ -162,7 +170,9 @@ func New(opts Options) (*Engine, error) {
 		pins:  map[string]int{},
 
 		records: map[string]imageRecord{},
-	}, nil
+	}
+	e.caches = newCachePool()
+	return e, nil
 }
 
 // Close releases the client's connections.

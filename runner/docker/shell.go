@@ -205,7 +205,7 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 		}
 		image, sess.snapshot = c.ID, c.ID
 	}
-	spec, err := containerSpec(t, image, e.opts.ExtraLabels)
+	spec, err := containerSpec(t, image, s.cacheVolumes(), e.opts.ExtraLabels)
 	if err != nil {
 		sess.Close()
 		return nil, err
