@@ -98,6 +98,13 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		t.Log.Errorf("worker internal error: no task runner configured")
 		return Outcome{Resolution: Exception("internal-error")}
 	}
+	if len(p.Caches) > 0 && t.PurgeRequests != nil {
+		names := make(map[string]bool, len(p.Caches))
+		for _, c := range p.Caches {
+			names[c.Name] = true
+		}
+		applyPurges(ctx, t, e.Runner, names)
+	}
 	opts := runner.RunOptions{Log: t.Log, Artifacts: artifactSink{t.Artifacts}, Expires: t.Task.Expires, Finish: t.Finish}
 	if task.IsolatedNetwork {
 		var stop func()

@@ -59,6 +59,9 @@ type TaskRun struct {
 	// ExpandScopes expands assume: scopes with the worker's credentials
 	// (auth.expandScopes, as generic-worker); nil when unavailable.
 	ExpandScopes func(ctx context.Context, scopes []string) ([]string, error)
+	// PurgeRequests returns the worker pool's purge-cache requests (see
+	// purgePoller); nil when the worker has no purge-cache service.
+	PurgeRequests func(ctx context.Context) ([]PurgeRequest, error)
 	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
 	// runs: slot n uses the n-th loopback devices.
 	Slot int

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/runner/docker"
 )
 
 const (
@@ -28,6 +29,9 @@ type testEnv struct {
 	fake *tcfake.Server
 	cfg  Config
 	pub  ed25519.PublicKey
+	// engine is the Docker engine of dockerWorker, for tests that must
+	// purge the caches they made.
+	engine *docker.Engine
 }
 
 func newTestEnv(t testing.TB, fo tcfake.Options) *testEnv {
@@ -80,6 +84,9 @@ func (e *testEnv) newWorker(t *testing.T, opts Options) *Worker {
 	q := opts.Queue.(*TCQueue)
 	q.RootURL = e.cfg.RootURL
 	opts.Objects = q
+	if opts.PurgeCache == nil {
+		opts.PurgeCache = q
+	}
 	w, err := New(e.cfg, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)

@@ -179,9 +179,13 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 		// Claimed as the worker stopped: not started at all.
 		out = Outcome{Aborted: true}
 	default:
-		out = w.execute(ctx, &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
+		run := &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
 			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot,
-			ExpandScopes: w.expandScopes(), Finish: finish})
+			ExpandScopes: w.expandScopes(), Finish: finish}
+		if w.purges != nil {
+			run.PurgeRequests = w.purges.requests
+		}
+		out = w.execute(ctx, run)
 	}
 	cause := context.Cause(ctx)
 	switch {

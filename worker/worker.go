@@ -50,6 +50,9 @@ type Options struct {
 	// StatusPath, when set, is kept as generic-worker's worker-status.json
 	// (see Status); "" keeps none.
 	StatusPath string
+	// PurgeCache, when set, is polled for the pool's purge requests before
+	// a task mounts its caches (as generic-worker); nil: none are honoured.
+	PurgeCache PurgeCacheService
 }
 
 var (
@@ -64,6 +67,7 @@ type Worker struct {
 	logger *slog.Logger
 	live   *LiveLogServer
 	signer ed25519.PrivateKey
+	purges *purgePoller // nil without Options.PurgeCache
 
 	credMu sync.Mutex
 	creds  Credentials
@@ -115,6 +119,9 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		wake:  make(chan struct{}, 1),
 		creds: Credentials{ClientID: cfg.ClientID, AccessToken: cfg.AccessToken, Certificate: cfg.Certificate}}
 	w.hardStop, w.hardCancel = context.WithCancel(context.Background())
+	if opts.PurgeCache != nil {
+		w.purges = &purgePoller{service: opts.PurgeCache, poolID: cfg.TaskQueueID(), creds: w.credentials, now: opts.Now}
+	}
 	if cfg.EnableChainOfTrust {
 		key, err := ReadSigningKey(cfg.Ed25519SigningKeyLocation)
 		if err != nil {

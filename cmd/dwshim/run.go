@@ -241,7 +241,7 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 	}
 	q := worker.NewTCQueue(cfg.RootURL, worker.DefaultRetryPolicy())
 	opts := worker.Options{
-		Queue: q, Objects: q, Auth: q, Logger: logger, Protocol: proto, Executor: exec,
+		Queue: q, Objects: q, Auth: q, PurgeCache: q, Logger: logger, Protocol: proto, Executor: exec,
 		ClaimInterval: f.claimInterval, StatusPath: worker.DefaultStatusPath(),
 	}
 	if f.withWorkerRunner {

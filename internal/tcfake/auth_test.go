@@ -161,7 +161,11 @@ func TestWorkerManagerAndPurgeCache(t *testing.T) {
 
 	since := time.Now().Add(-time.Minute)
 	e.fake.AddPurgeRequest(pool, "my-cache")
-	pc := tcpurgecache.New(nil, e.fake.RootURL())
+	if _, err := tcpurgecache.New(nil, e.fake.RootURL()).PurgeRequests(pool, ""); err == nil {
+		t.Fatal("anonymous purgeRequests answered; the service needs " + tcfake.PurgeRequestsScope(pool))
+	}
+	pc := tcpurgecache.New(e.worker, e.fake.RootURL())
+	pc.HTTPBackoffClient = fastRetry()
 	got, err := pc.PurgeRequests(pool, since.UTC().Format(time.RFC3339))
 	if err != nil || len(got.Requests) != 1 || got.Requests[0].CacheName != "my-cache" {
 		t.Fatalf("purgeRequests = %+v %v", got, err)
@@ -169,5 +173,18 @@ func TestWorkerManagerAndPurgeCache(t *testing.T) {
 	got, err = pc.PurgeRequests(pool, time.Now().Add(time.Minute).UTC().Format(time.RFC3339))
 	if err != nil || len(got.Requests) != 0 {
 		t.Fatalf("purgeRequests after = %+v %v", got, err)
+	}
+	// purgeCache needs purge-cache:<pool>:<cacheName>.
+	if err := pc.PurgeCache(pool, &tcpurgecache.PurgeCacheRequest{CacheName: "other"}); err == nil {
+		t.Fatal("purgeCache without its scope answered")
+	}
+	e.fake.AddClient("user/purger", "purger-token", "purge-cache:"+pool+":other")
+	user := tcpurgecache.New(&tcclient.Credentials{ClientID: "user/purger", AccessToken: "purger-token"}, e.fake.RootURL())
+	user.HTTPBackoffClient = fastRetry()
+	if err := user.PurgeCache(pool, &tcpurgecache.PurgeCacheRequest{CacheName: "other"}); err != nil {
+		t.Fatalf("purgeCache: %v", err)
+	}
+	if got, err = pc.PurgeRequests(pool, ""); err != nil || len(got.Requests) != 2 || got.Requests[1].CacheName != "other" {
+		t.Fatalf("purgeRequests after purgeCache = %+v %v", got, err)
 	}
 }

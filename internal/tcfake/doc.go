@@ -1,5 +1,6 @@
 // Package tcfake is a Taskcluster services test double on real HTTP: an
-// httptest.Server on 127.0.0.1 serving /api/{queue,object,index,auth}/v1/...
+// httptest.Server on 127.0.0.1 serving /api/{queue,object,index,auth,
+// worker-manager,purge-cache}/v1/...
 // so that the real client-go (taskcluster/v44 clients/client-go) can be
 // pointed at RootURL() unchanged.
 //

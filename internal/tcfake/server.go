@@ -167,6 +167,7 @@ func WorkerScopes(taskQueueID, workerGroup, workerID string) []string {
 	return []string{
 		"queue:claim-work:" + taskQueueID,
 		"queue:worker-id:" + workerGroup + "/" + workerID,
+		PurgeRequestsScope(taskQueueID),
 	}
 }
 
