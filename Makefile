@@ -5,7 +5,7 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo demo-worker clean tools
+.PHONY: all build dist test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo demo-worker clean tools
 
 # The real worker-runner the tests run dwshim under: start-worker from the
 # v44 module, built from the separate tools module (tools/go.mod) into the
@@ -17,6 +17,11 @@ all: build
 
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/dwshim
+
+# dist: the release artifacts in dist/, reproducibly (tools/dist): a static
+# stamped bin, a tarball and a .deb (nfpm). VERSION=x.y.z to name a release.
+dist:
+	$(GO) -C tools/dist run . -root $(CURDIR) -out $(CURDIR)/dist $(if $(VERSION),-version $(VERSION))
 
 # test: install and start what the tests need, then run every test.
 test: test-env tools fmt-check vet test-go jsone-spec
@@ -66,4 +71,4 @@ demo: build
 	./$(BIN) local --artifacts artifacts testdata/examples/hello.yml
 
 clean:
-	rm -rf bin artifacts .tools
+	rm -rf bin artifacts dist .tools
