@@ -60,52 +60,80 @@ func TestDistReproducibleAndStatic(t *testing.T) {
 	}
 }
 
+// verifyUnits is the shell that checks the installed units: `systemd-analyze
+// verify`, every absolute path they start exists, and they enable.
+const verifyUnits = `for f in $(dpkg -L dwshim | grep '^/lib/systemd/system/.*\.service$'); do
+  systemd-analyze verify "$f"
+  for a in $(sed -n 's/^Exec[A-Za-z]*=[-@+!:]*//p' "$f"); do
+    case $a in /*) test -e "$a" || { echo "$f: $a missing"; exit 1; } ;; esac
+  done
+  systemctl enable "$(basename "$f")"
+  test -L "/etc/systemd/system/multi-user.target.wants/$(basename "$f")"
+  echo "verified $f"
+done
+`
+
 // TestDebInstallsInDebianRoot installs the package in the Debian root with
-// dpkg, checks where it put things and runs `systemd-analyze verify` on its
-// unit, with the real start-worker where the unit expects it.
+// apt (which brings Docker, the unit's dependency, from Debian), checks where
+// it put things and runs `systemd-analyze verify` on its unit, with the real
+// start-worker where the unit expects it; then removes it.
 func TestDebInstallsInDebianRoot(t *testing.T) {
 	image := debianImage(t)
 	sw := startWorker(t)
 	d := sharedDist(t)
-	units, err := filepath.Glob(filepath.Join(repoRoot(t), "deploy", "systemd", "*.service"))
-	if err != nil || len(units) == 0 {
-		t.Fatalf("no unit under deploy/systemd: %v", err)
-	}
-	script := `dpkg -i /dist/*.deb
+	script := `export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends /dist/*.deb >/dev/null
 dpkg -s dwshim | grep -q '^Status: install ok installed'
-dwshim --version
 test "$(dwshim --short-version)" = "$(dpkg-query -W -f '${Version}' dwshim)"
-for u in ` + unitNames(units) + `; do
-  f=/lib/systemd/system/$u
-  test -f "$f"
-  systemd-analyze verify "$f"
-  # every absolute path the unit starts with must be there (the config
-  # template the package installs, the start-worker the image adds)
-  for a in $(sed -n 's/^Exec[A-Za-z]*=[-@+!:]*//p' "$f"); do
-    case $a in /*) test -e "$a" || { echo "$u: $a missing"; exit 1; } ;; esac
-  done
-  systemctl enable "$u"
-  test -L /etc/systemd/system/multi-user.target.wants/$u
-done
+# worker-runner's config points worker.path at the binary
+path=$(sed -n 's/^ *path: *//p' /etc/dwshim/*.yaml | head -1)
+test -x "$path" && "$path" --version
+` + verifyUnits + `
 ls /usr/share/doc/dwshim/ /etc/dwshim/
-dpkg -r dwshim
+dpkg -r dwshim >/dev/null
 ! test -e /usr/bin/dwshim
 echo installed-and-verified`
 	out := inDebian(t, image, "release-deb", script, d+":/dist:ro", sw+":/usr/local/bin/start-worker:ro")
-	if !strings.Contains(out, "installed-and-verified") {
+	if !strings.Contains(out, "installed-and-verified") || !strings.Contains(out, "verified /lib/systemd/system/") {
 		t.Fatalf("output:\n%s", out)
 	}
-	for _, want := range []string{"deploy.md", "worker.md", "README.md"} {
+	for _, want := range []string{"deploy.md", "worker.md", "README.md", "copyright"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("package docs lack %s:\n%s", want, out)
 		}
 	}
 }
 
-func unitNames(paths []string) string {
-	var names []string
-	for _, p := range paths {
-		names = append(names, filepath.Base(p))
+// TestImageRecipeInstalls runs deploy/monopacker's builder scripts (through
+// install.sh, as monopacker would) in the Debian root, twice (a rebuilt
+// layer must not break), and checks the image they make: Docker, start-worker,
+// dwshim and its unit enabled, the provider set, the chain-of-trust key in
+// generic-worker's format.
+func TestImageRecipeInstalls(t *testing.T) {
+	image := debianImage(t)
+	sw := startWorker(t)
+	d := sharedDist(t)
+	recipe := filepath.Join(repoRoot(t), "deploy", "monopacker")
+	script := `export DWSHIM_DEB=$(ls /tmp/dwshim/dwshim_*.deb) START_WORKER=/tmp/start-worker WORKER_PROVIDER=google
+bash /recipe/install.sh
+pub1=$(cat /etc/dwshim/ed25519.key)
+bash /recipe/install.sh
+test "$(cat /etc/dwshim/ed25519.key)" = "$pub1"
+systemctl is-enabled docker.service
+test -x /usr/local/bin/start-worker
+grep -q '^  providerType: google$' /etc/dwshim/worker-runner.yaml
+! grep -q staticSecret /etc/dwshim/worker-runner.yaml
+grep -q '^worker:' /etc/dwshim/worker-runner.yaml
+test "$(base64 -d /etc/dwshim/ed25519.key | wc -c)" = 32
+test "$(stat -c %a /etc/dwshim/ed25519.key)" = 600
+dwshim status
+` + verifyUnits + `
+echo image-ready`
+	out := inDebian(t, image, "release-recipe", script, d+":/tmp/dwshim:ro", sw+":/tmp/start-worker:ro", recipe+":/recipe:ro")
+	for _, want := range []string{"image-ready", "ed25519 public key: ", "keeping the existing", "currentTaskIds", "03-dwshim: dwshim "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("recipe output lacks %q:\n%s", want, out)
+		}
 	}
-	return strings.Join(names, " ")
 }

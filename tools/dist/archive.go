@@ -88,6 +88,8 @@ func writeDeb(dst string, l layout, src source) error {
 		}
 		contents = append(contents, c)
 	}
+	contents = append(contents, &files.Content{Source: debBin, Destination: debBinLink, Type: files.TypeSymlink,
+		FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", MTime: src.time}})
 	for _, d := range []string{"/var/lib/dwshim", "/etc/dwshim"} {
 		contents = append(contents, &files.Content{Destination: d, Type: files.TypeDir,
 			FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", Mode: 0o755, MTime: src.time}})
@@ -102,9 +104,10 @@ func writeDeb(dst string, l layout, src source) error {
 		License:     "MPL-2.0",
 		MTime:       src.time,
 		Overridables: nfpm.Overridables{
-			Contents:   contents,
-			Recommends: []string{"docker.io | docker-ce"},
-			Umask:      0o022,
+			Contents: contents,
+			// The unit Requires=docker.service.
+			Depends: []string{"docker.io | docker-ce"},
+			Umask:   0o022,
 		},
 	})
 	if err := nfpm.PrepareForPackager(info, "deb"); err != nil {

@@ -21,7 +21,10 @@ type entry struct {
 // Where the package puts things. The unit and the start-worker config
 // template come from deploy/systemd/ as they are.
 const (
-	debBin     = "/usr/bin/dwshim"
+	debBin = "/usr/bin/dwshim"
+	// debBinLink is where deploy/systemd's worker-runner config points
+	// worker.path (as generic-worker images keep it in /usr/local/bin).
+	debBinLink = "/usr/local/bin/dwshim"
 	debUnitDir = "/lib/systemd/system"
 	debConfDir = "/etc/dwshim"
 	debDocDir  = "/usr/share/doc/dwshim"
