@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/runner/docker"
 )
 
@@ -224,13 +225,5 @@ func waitResolved(t *testing.T, fake *tcfake.Server, id string) tcfake.TaskState
 // envInt reads a positive integer from the environment, or def.
 func envInt(t *testing.T, name string, def int) int {
 	t.Helper()
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	var n int
-	if _, err := fmt.Sscan(v, &n); err != nil || n <= 0 {
-		t.Fatalf("%s=%q: want a positive integer", name, v)
-	}
-	return n
+	return testenv.EnvInt(t, name, def)
 }

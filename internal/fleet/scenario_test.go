@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/internal/testenv"
 )
 
 // TestFleet: workers[0] is SIGKILLed mid-task and started again,
@@ -25,8 +26,8 @@ import (
 //   - every task ends completed, every run is resolved at most once, and every
 //     completed run has all its artifacts with the right content.
 func TestFleet(t *testing.T) {
-	n := envInt(t, "DWSHIM_FLEET_WORKERS", 4)
-	batch := envInt(t, "DWSHIM_FLEET_TASKS", 12)
+	n := testenv.EnvInt(t, "DWSHIM_FLEET_WORKERS", 4)
+	batch := testenv.EnvInt(t, "DWSHIM_FLEET_TASKS", 12)
 	if n < 3 {
 		t.Fatalf("DWSHIM_FLEET_WORKERS=%d: need 3 (killed, cut off, restarted)", n)
 	}

@@ -3,6 +3,7 @@ package release
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,13 +22,20 @@ func repoRoot(t testing.TB) string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// dist runs tools/dist into a fresh directory and returns it.
-func dist(t testing.TB, out string) map[string]string {
-	t.Helper()
-	root := repoRoot(t)
+// runDist runs tools/dist for the tree at root into out.
+func runDist(root, out string) error {
 	cmd := exec.Command("go", "-C", filepath.Join(root, "tools", "dist"), "run", ".", "-root", root, "-out", out)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("tools/dist: %v\n%s", err, b)
+		return fmt.Errorf("tools/dist: %w\n%s", err, b)
+	}
+	return nil
+}
+
+// dist runs tools/dist into out and returns its SHA256SUMS.
+func dist(t testing.TB, out string) map[string]string {
+	t.Helper()
+	if err := runDist(repoRoot(t), out); err != nil {
+		t.Fatal(err)
 	}
 	return readSums(t, filepath.Join(out, "SHA256SUMS"))
 }
@@ -65,10 +73,8 @@ func sharedDist(t *testing.T) string {
 			return
 		}
 		sharedDistDir = dir
-		root := repoRoot(t)
-		cmd := exec.Command("go", "-C", filepath.Join(root, "tools", "dist"), "run", ".", "-root", root, "-out", dir)
-		if b, err := cmd.CombinedOutput(); err != nil {
-			sharedDistErr = err.Error() + "\n" + string(b)
+		if err := runDist(repoRoot(t), dir); err != nil {
+			sharedDistErr = err.Error()
 		}
 	})
 	if sharedDistErr != "" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -64,4 +65,19 @@ func RequireDocker(tb testing.TB, image string) {
 	if err := exec.Command("docker", "image", "inspect", image).Run(); err != nil {
 		miss(image + " missing: run scripts/test-env.sh")
 	}
+}
+
+// EnvInt reads a positive integer test size from the environment variable
+// name, def when unset; anything else fails the test.
+func EnvInt(tb testing.TB, name string, def int) int {
+	tb.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		tb.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
 }
