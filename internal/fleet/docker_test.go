@@ -49,12 +49,21 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// buildWorkerImage builds the static dwshim (CGO off, -trimpath, as `make
-// dist`) and commits it at /dwshim into an image on top of base.
+// The version and commit the fleet's binary is stamped with, as make dist
+// stamps a release; task logs must show them.
+const (
+	stampVersion = "0.0.0-fleet"
+	stampCommit  = "fleetcommit"
+)
+
+// buildWorkerImage builds the static dwshim (CGO off, -trimpath, stamped, as
+// `make dist`) and commits it at /dwshim into an image on top of base.
 func buildWorkerImage(t *testing.T, base, tag, label string) {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dwshim")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/dwshim")
+	stamp := "-X github.com/dwshim/dwshim/internal/buildinfo.version=" + stampVersion +
+		" -X github.com/dwshim/dwshim/internal/buildinfo.commit=" + stampCommit
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", stamp, "-o", bin, "./cmd/dwshim")
 	cmd.Dir = repoRoot()
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -47,6 +47,11 @@ func TestFleet(t *testing.T) {
 		return len(onWorker) == n
 	})
 
+	// generic-worker's `status`, asked inside a busy worker's container.
+	if out := docker(t, "exec", rest[0], "/dwshim", "status"); !strings.Contains(out, `"`+onWorker[rest[0]]+`"`) {
+		t.Errorf("dwshim status in %s: %s, want its task %s", rest[0], out, onWorker[rest[0]])
+	}
+
 	// SIGKILL: the run stays claimed until takenUntil; the task container
 	// is orphaned. Leave a network behind too, as a worker killed while a
 	// proxied task ran would; then start the worker again.
@@ -152,8 +157,8 @@ func TestFleet(t *testing.T) {
 				t.Errorf("%s run %d artifact %s: %q present=%v, want %q", id, last.RunID, name, a.Data, a.Present, want)
 			}
 		}
-		if a, ok := last.Artifact("public/logs/live_backing.log"); !ok || !strings.Contains(string(a.Data), "Worker Version") {
-			t.Errorf("%s run %d has no task log", id, last.RunID)
+		if a, ok := last.Artifact("public/logs/live_backing.log"); !ok || !strings.Contains(string(a.Data), "Worker Version: dwshim "+stampVersion+" (commit "+stampCommit+")") {
+			t.Errorf("%s run %d: no task log naming the stamped worker version", id, last.RunID)
 		}
 	}
 	if len(long)+len(short) > 0 && slices.Contains(f.workers, onWorker[killed]) {
