@@ -28,6 +28,9 @@ func TestOperatorCommands(t *testing.T) {
 	if code, out, _ := operatorCLI(t, "--short-version"); code != 0 || out != buildinfo.Version()+"\n" {
 		t.Errorf("--short-version: %d %q", code, out)
 	}
+	if code, _, stderr := operatorCLI(t, "no-such-command"); code != 2 || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("an unknown command: exit %d %q, want 2 (root accepts flags only)", code, stderr)
+	}
 	for _, args := range [][]string{{"--version"}, {"version"}} {
 		if code, out, _ := operatorCLI(t, args...); code != 0 || out != buildinfo.String()+"\n" {
 			t.Errorf("%v: %d %q, want %q", args, code, out, buildinfo.String())
