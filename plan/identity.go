@@ -27,8 +27,27 @@ type Identity struct {
 	VideoDevice string `json:"videoDevice,omitempty"`
 }
 
-// Env returns the worker-provided variables, sorted by name. Empty values
-// are left out (docker-worker did not export unknown values either).
+// WorkerVarNames are the variables the worker provides (see Env), sorted.
+// A payload's value for one never reaches the container: the worker's
+// value wins, and a variable the worker has no value for is left unset, as
+// docker-worker forced them (spec §5.1).
+var WorkerVarNames = []string{
+	"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_PROXY_URL", "TASKCLUSTER_PUBLIC_IP",
+	"TASKCLUSTER_ROOT_URL", "TASKCLUSTER_VIDEO_DEVICE", "TASKCLUSTER_WORKER_GROUP",
+	"TASKCLUSTER_WORKER_LOCATION", "TASKCLUSTER_WORKER_POOL", "TASKCLUSTER_WORKER_TYPE",
+	"TASK_GROUP_ID", "TASK_ID",
+}
+
+// IsWorkerVar reports whether name is one of WorkerVarNames.
+func IsWorkerVar(name string) bool {
+	i := sort.SearchStrings(WorkerVarNames, name)
+	return i < len(WorkerVarNames) && WorkerVarNames[i] == name
+}
+
+// Env returns the worker-provided variables that have a value, sorted by
+// name. The others are left unset in the container (docker-worker exported
+// the literal "undefined" for an unknown value; unset is what a task can
+// test for).
 func (id Identity) Env() []EnvVar {
 	pairs := []EnvVar{
 		{"TASK_ID", id.TaskID},
@@ -54,19 +73,16 @@ func (id Identity) Env() []EnvVar {
 	return out
 }
 
-// ContainerEnv merges the payload env with the worker-provided variables;
-// the worker's win, as in docker-worker. The result is sorted by name and
-// has each name once, in "NAME=VALUE" form for the engine.
+// ContainerEnv merges the payload env with the worker-provided variables:
+// the worker's always win, and a payload's value for a worker variable is
+// dropped even when the worker has none (WorkerVarNames). The result is
+// sorted by name and has each name once, in "NAME=VALUE" form.
 func (p *Plan) ContainerEnv(id Identity) []string {
 	reserved := id.Env()
-	seen := make(map[string]bool, len(reserved))
-	for _, e := range reserved {
-		seen[e.Name] = true
-	}
 	merged := make([]EnvVar, 0, len(p.Env)+len(reserved))
 	merged = append(merged, reserved...)
 	for _, e := range p.Env {
-		if !seen[e.Name] {
+		if !IsWorkerVar(e.Name) {
 			merged = append(merged, e)
 		}
 	}

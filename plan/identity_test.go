@@ -27,6 +27,33 @@ func TestContainerEnvWorkerWins(t *testing.T) {
 	}
 }
 
+// A worker variable the worker has no value for is unset, never the
+// payload's (no publicIP: the payload's TASKCLUSTER_PUBLIC_IP must not
+// reach the container).
+func TestContainerEnvPayloadNeverFillsWorkerVars(t *testing.T) {
+	p := &Plan{Env: []EnvVar{
+		{"TASKCLUSTER_PUBLIC_IP", "6.6.6.6"},
+		{"TASKCLUSTER_ROOT_URL", "https://evil.example.com"},
+		{"TASKCLUSTER_WORKER_TYPE", "payload"},
+		{"TASKCLUSTER_PROXY_URL", "http://evil"},
+		{"TASK_GROUP_ID", "payload"},
+		{"Z", "kept"},
+	}}
+	got := p.ContainerEnv(Identity{TaskID: "t", RunID: 1, WorkerType: "wt"})
+	want := []string{"RUN_ID=1", "TASKCLUSTER_WORKER_TYPE=wt", "TASK_ID=t", "Z=kept"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("ContainerEnv (-want +got):\n%s", d)
+	}
+	for _, n := range WorkerVarNames {
+		if !IsWorkerVar(n) {
+			t.Errorf("WorkerVarNames is not sorted at %s", n)
+		}
+	}
+	if len(Identity{}.Env()) != 1 { // only RUN_ID
+		t.Errorf("zero identity exports %v", Identity{}.Env())
+	}
+}
+
 func TestIdentityEnvOmitsEmpty(t *testing.T) {
 	got := Identity{TaskID: "t"}.Env()
 	want := []EnvVar{{"RUN_ID", "0"}, {"TASK_ID", "t"}}

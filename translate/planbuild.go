@@ -124,19 +124,6 @@ func sortedCopy(s []string) []string {
 	return c
 }
 
-// isWorkerVar reports whether docker-worker (and dwshim's runner) sets
-// the variable, overriding the payload (plan.Identity.Env).
-func isWorkerVar(n string) bool {
-	switch n {
-	case "TASK_ID", "RUN_ID", "TASK_GROUP_ID", "TASKCLUSTER_ROOT_URL",
-		"TASKCLUSTER_WORKER_TYPE", "TASKCLUSTER_WORKER_POOL", "TASKCLUSTER_WORKER_GROUP",
-		"TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_PUBLIC_IP", "TASKCLUSTER_WORKER_LOCATION",
-		"TASKCLUSTER_PROXY_URL", "TASKCLUSTER_VIDEO_DEVICE":
-		return true
-	}
-	return false
-}
-
 // warn records, in a fixed order, what the targets drop or change.
 func (t *translator) warn(g grants) {
 	p := t.p
@@ -152,8 +139,8 @@ func (t *translator) warn(g grants) {
 		t.addWarning("/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
 	for _, n := range t.envNames {
-		if isWorkerVar(n) {
-			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is set by the worker: the dwshim plan uses the worker's value as docker-worker did, but in the d2g target the payload value wins", n))
+		if plan.IsWorkerVar(n) {
+			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
 		}
 	}
 	t.exitStatusWarnings("/onExitStatus/retry", p.OnExitStatus.Retry, 1)

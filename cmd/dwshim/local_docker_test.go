@@ -174,6 +174,34 @@ func TestLocalCacheScopes(t *testing.T) {
 	}
 }
 
+// TestLocalWorkerVarsWin: worker variables the worker has no value for
+// (no --root-url, no public IP) are unset in the container, never the
+// payload's; those it has win.
+func TestLocalWorkerVarsWin(t *testing.T) {
+	labelLocal(t)
+	t.Setenv("TASKCLUSTER_ROOT_URL", "")
+	payload := fmt.Sprintf(`{"image": %q, "maxRunTime": 60, "command": ["sh", "-c", "env | sort | sed 's/^/ENV:/'"],
+		"env": {"TASKCLUSTER_ROOT_URL": "https://payload.example.com", "TASKCLUSTER_PUBLIC_IP": "6.6.6.6",
+		        "TASK_ID": "from-payload", "TASKCLUSTER_WORKER_GROUP": "payload-group", "KEPT": "yes"}}`, localTestImage)
+	code, out, stderr := runCLI(t, payload, "local", "--artifacts", t.TempDir(), "-")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, bad := range []string{"payload.example.com", "6.6.6.6", "from-payload", "payload-group", "ENV:TASKCLUSTER_ROOT_URL=", "ENV:TASKCLUSTER_PUBLIC_IP="} {
+		if strings.Contains(out, bad) {
+			t.Errorf("container env has %q:\n%s", bad, out)
+		}
+	}
+	for _, want := range []string{"ENV:KEPT=yes", "ENV:TASKCLUSTER_WORKER_GROUP=local", "ENV:TASK_ID="} {
+		if !strings.Contains(out, want) {
+			t.Errorf("container env lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(stderr, "/env/TASKCLUSTER_PUBLIC_IP: TASKCLUSTER_PUBLIC_IP is a worker variable") {
+		t.Errorf("no warning for the payload's TASKCLUSTER_PUBLIC_IP:\n%s", stderr)
+	}
+}
+
 func TestLocalImageFileAndRootURL(t *testing.T) {
 	labelLocal(t)
 	// The engine tags the loaded artifact images in a repository of this
