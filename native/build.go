@@ -30,16 +30,35 @@ var HostEnv = []string{
 	"LD_PRELOAD", "PATH", "PS4", "SHELL", "TMPDIR",
 }
 
-// stopMargin is how long before maxRunTime the run script stops the
-// container itself, so that artifacts are still copied out and the
-// container removed before generic-worker kills the command.
-func stopMargin(maxRunTime int64) int64 { return min(60, maxRunTime/10) }
+// stopMargin is how long before maxRunTime the run script's watchdog
+// stops the container, so that the timeout is logged, the artifacts are
+// copied out and the container removed before generic-worker kills the
+// commands: a tenth of maxRunTime, at least 1 s and at most 10 s (none for
+// a 1 s maxRunTime, where the reaper removes the container).
+func stopMargin(maxRunTime int64) int64 {
+	if maxRunTime < 2 {
+		return 0
+	}
+	return min(10, max(1, maxRunTime/10))
+}
 
 // Build turns a plan into a native generic-worker payload. Warnings say
 // what docker-worker did that this payload does differently. The error is
 // for a plan that cannot be expressed safely (a bug upstream of here).
-func Build(p *plan.Plan) (*Payload, []Warning, error) {
-	b := builder{p: p}
+//
+// Build is BuildTask without a task queue (a bare payload).
+func Build(p *plan.Plan) (*Payload, []Warning, error) { return BuildTask(p, "") }
+
+// BuildTask is Build for a task of queue taskQueueID
+// (provisionerId/workerType): the container also gets
+// TASKCLUSTER_WORKER_POOL and TASKCLUSTER_WORKER_TYPE, which
+// docker-worker forced and generic-worker does not set. The other worker
+// variables come from generic-worker's task environment (TASK_ID, RUN_ID,
+// TASKCLUSTER_ROOT_URL, …) or are left unset (TASKCLUSTER_WORKER_GROUP,
+// TASKCLUSTER_PUBLIC_IP); a payload's value for any of them is never
+// passed.
+func BuildTask(p *plan.Plan, taskQueueID string) (*Payload, []Warning, error) {
+	b := builder{p: p, queue: taskQueueID}
 	if err := b.image(); err != nil {
 		return nil, nil, err
 	}
@@ -62,9 +81,11 @@ func Build(p *plan.Plan) (*Payload, []Warning, error) {
 }
 
 type builder struct {
-	p     *plan.Plan
-	out   Payload
-	warns []Warning
+	p      *plan.Plan
+	queue  string   // task queue id, "" for a bare payload
+	forced []string // worker variables set in the payload env by the translation
+	out    Payload
+	warns  []Warning
 
 	imageCmd []string
 	vols     []string // "cache0:/path", "volume1:/path": host side relative to the task dir

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -25,10 +27,21 @@ func requireDocker(t *testing.T) {
 
 // runLikeGenericWorker runs the payload's commands as generic-worker's
 // multiuser engine would: in order, stopping at the first failure, each in
-// taskDir with the payload env plus the worker's variables. Writable
-// caches become directories; file mounts are provided by the caller. It
-// returns everything the commands printed and the last exit code.
+// taskDir in its own process group with the payload env plus the worker's
+// variables. Writable caches become directories; file mounts are provided
+// by the caller. It returns everything the commands printed and the last
+// exit code.
 func runLikeGenericWorker(t *testing.T, p *Payload, taskDir string, workerEnv map[string]string) (string, int) {
+	t.Helper()
+	out, code, _ := runLikeGenericWorkerFor(t, p, taskDir, workerEnv, time.Duration(p.MaxRunTime)*time.Second)
+	return out, code
+}
+
+// runLikeGenericWorkerFor is runLikeGenericWorker that, like
+// generic-worker at maxRunTime (or on cancellation), SIGKILLs the running
+// command's process group once abortAfter has passed since the first
+// command started; aborted says it did.
+func runLikeGenericWorkerFor(t *testing.T, p *Payload, taskDir string, workerEnv map[string]string, abortAfter time.Duration) (string, int, bool) {
 	t.Helper()
 	for _, m := range p.Mounts {
 		if m.CacheName != "" {
@@ -44,21 +57,72 @@ func runLikeGenericWorker(t *testing.T, p *Payload, taskDir string, workerEnv ma
 	for k, v := range workerEnv {
 		env = append(env, k+"="+v)
 	}
-	var out bytes.Buffer
+	var out syncBuffer
+	deadline := time.Now().Add(abortAfter)
 	for i, c := range p.Command {
 		cmd := exec.Command(c[0], c[1:]...)
 		cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = taskDir, env, &out, &out
-		err := cmd.Run()
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("command %d: %v", i, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(time.Until(deadline)):
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+			t.Logf("command %d aborted after %s, as generic-worker at maxRunTime", i, abortAfter)
+			return out.String(), -1, true
+		}
 		var ee *exec.ExitError
 		if errors.As(err, &ee) {
 			t.Logf("command %d exited %d", i, ee.ExitCode())
-			return out.String(), ee.ExitCode()
+			return out.String(), ee.ExitCode(), false
 		}
 		if err != nil {
 			t.Fatalf("command %d: %v", i, err)
 		}
 	}
-	return out.String(), 0
+	return out.String(), 0, false
+}
+
+// syncBuffer is a bytes.Buffer safe for the commands' concurrent writers
+// (processes left behind by a killed command may still write).
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitGone waits (bounded) until container name no longer exists, and
+// fails the test if it still does: a native task must never leave its
+// container behind, even when generic-worker kills the commands.
+func waitGone(t *testing.T, name string) {
+	t.Helper()
+	for i := 0; i < 60; i++ {
+		if exec.Command("docker", "container", "inspect", name).Run() != nil {
+			if i > 0 {
+				t.Logf("container %s removed after the task, by the reaper", name)
+			}
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Errorf("container %s still exists 30 s after the task", name)
 }
 
 func TestNativePayloadRunsOnDocker(t *testing.T) {
@@ -85,6 +149,8 @@ exit 3`},
 			{Name: "MULTI", Value: multi},
 			{Name: "PATH", Value: "/bin:/custom"},
 			{Name: "TASK_ID", Value: "payload-must-not-win"},
+			{Name: "TASKCLUSTER_PUBLIC_IP", Value: "6.6.6.6"},
+			{Name: "TASKCLUSTER_WORKER_TYPE", Value: "payload-type"},
 		},
 		Caches: []plan.Cache{{Name: "dwshim-native-test", MountPath: "/cache"}},
 		Artifacts: []plan.Artifact{
@@ -97,7 +163,7 @@ exit 3`},
 		MaxRunTime: plan.Duration(5 * time.Minute),
 		Features:   plan.Features{UploadArtifacts: true, LiveLog: true, BackingLog: true, LiveLogName: "public/logs/live.log", BackingLogName: "public/logs/live_backing.log"},
 	}
-	pl, warns, err := Build(p)
+	pl, warns, err := BuildTask(p, "proj/native-wt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +209,16 @@ exit 3`},
 		t.Errorf("DANGER in the container = %q, want %q", got, danger)
 	}
 	env := read("public/env.txt")
-	for _, want := range []string{"TASK_ID=" + taskID + "\n", "RUN_ID=0\n", "TASKCLUSTER_ROOT_URL=https://tc.example.com\n", "PATH=/bin:/custom\n"} {
+	for _, want := range []string{"TASK_ID=" + taskID + "\n", "RUN_ID=0\n", "TASKCLUSTER_ROOT_URL=https://tc.example.com\n", "PATH=/bin:/custom\n",
+		"TASKCLUSTER_WORKER_TYPE=native-wt\n", "TASKCLUSTER_WORKER_POOL=proj/native-wt\n"} {
 		if !strings.Contains(env, want) {
 			t.Errorf("container env lacks %q:\n%s", want, env)
+		}
+	}
+	// Worker variables are never the payload's, even with no worker value.
+	for _, bad := range []string{"payload-must-not-win", "6.6.6.6", "payload-type", "TASKCLUSTER_PUBLIC_IP="} {
+		if strings.Contains(env, bad) {
+			t.Errorf("container env has %q:\n%s", bad, env)
 		}
 	}
 	if b, err := os.ReadFile(filepath.Join(files["public/dir"], "sub", "f.txt")); err != nil || string(b) != "nested\n" {
@@ -199,8 +272,10 @@ func TestNativeImageArtifactOnDocker(t *testing.T) {
 }
 
 // TestNativeStopsBeforeMaxRunTime: a task that would outlive maxRunTime is
-// stopped by the run script shortly before it, still gets its artifacts
-// copied and its container removed, and fails with docker's 137.
+// stopped by the run script shortly before it with docker-worker's
+// timeout line, still gets its artifacts copied and its container
+// removed, and then ends by generic-worker's own maxRunTime abort (so it
+// is resolved failed, not retried on 137).
 func TestNativeStopsBeforeMaxRunTime(t *testing.T) {
 	requireDocker(t)
 	taskID := "nativeTimeout" + strconv.Itoa(os.Getpid())
@@ -210,7 +285,7 @@ func TestNativeStopsBeforeMaxRunTime(t *testing.T) {
 		Image:      plan.Image{Kind: plan.ImageNamed, Ref: testImage},
 		Command:    []string{"/bin/sh", "-c", "echo partial > /tmp/progress.txt; sleep 60"},
 		Artifacts:  []plan.Artifact{{Name: "public/progress.txt", Path: "/tmp/progress.txt", Kind: plan.ArtifactFile}},
-		MaxRunTime: plan.Duration(10 * time.Second), // stopped at 9 s
+		MaxRunTime: plan.Duration(20 * time.Second), // stopped at 18 s
 		Features:   plan.Features{UploadArtifacts: true, LiveLog: true, BackingLog: true},
 		TTY:        true,
 	}
@@ -219,15 +294,68 @@ func TestNativeStopsBeforeMaxRunTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	taskDir := t.TempDir()
-	start := time.Now()
-	out, code := runLikeGenericWorker(t, pl, taskDir, map[string]string{"TASK_ID": taskID, "RUN_ID": "0"})
-	if code != 137 || !strings.Contains(out, "maxRunTime is almost up") {
-		t.Fatalf("exit %d after %s, output:\n%s", code, time.Since(start), out)
+	out, _, aborted := runLikeGenericWorkerFor(t, pl, taskDir, map[string]string{"TASK_ID": taskID, "RUN_ID": "0"}, 20*time.Second)
+	if !aborted || !strings.Contains(out, "[taskcluster:error] Task timeout after 20 seconds. Force killing container.\n") {
+		t.Fatalf("aborted %v, output:\n%s", aborted, out)
 	}
 	if b, err := os.ReadFile(filepath.Join(taskDir, pl.Artifacts[0].Path)); err != nil || string(b) != "partial\n" {
 		t.Errorf("artifact after the stop: %q, %v", b, err)
 	}
-	if err := exec.Command("docker", "container", "inspect", name).Run(); err == nil {
-		t.Errorf("container %s still exists after the task", name)
+	waitGone(t, name)
+}
+
+// TestNativeShortMaxRunTime: with a maxRunTime of a few seconds (no
+// watchdog before) generic-worker's kill never leaves the container
+// running, and the log still says why the task ended.
+func TestNativeShortMaxRunTime(t *testing.T) {
+	requireDocker(t)
+	for _, mrt := range []int{1, 3} {
+		taskID := "nativeShort" + strconv.Itoa(mrt) + "x" + strconv.Itoa(os.Getpid())
+		name := ContainerName(taskID, 0)
+		t.Cleanup(func() { _ = exec.Command("docker", "rm", "--force", "--volumes", name).Run() })
+		pl, _, err := Build(&plan.Plan{
+			Image:      plan.Image{Kind: plan.ImageNamed, Ref: testImage},
+			Command:    []string{"/bin/sh", "-c", "sleep 60"},
+			MaxRunTime: plan.Duration(time.Duration(mrt) * time.Second),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, code, aborted := runLikeGenericWorkerFor(t, pl, t.TempDir(), map[string]string{"TASK_ID": taskID, "RUN_ID": "0"}, time.Duration(mrt)*time.Second)
+		if !aborted && code == 0 {
+			t.Errorf("maxRunTime %d: the task completed:\n%s", mrt, out)
+		}
+		waitGone(t, name)
 	}
+}
+
+// TestNativeKilledByWorker: generic-worker SIGKILLs the commands' process
+// group (cancellation, or its maxRunTime timer winning the race): the
+// script's EXIT trap cannot run, and the reaper still removes the
+// container.
+func TestNativeKilledByWorker(t *testing.T) {
+	requireDocker(t)
+	taskID := "nativeKilled" + strconv.Itoa(os.Getpid())
+	name := ContainerName(taskID, 0)
+	t.Cleanup(func() { _ = exec.Command("docker", "rm", "--force", "--volumes", name).Run() })
+	pl, _, err := Build(&plan.Plan{
+		Image:      plan.Image{Kind: plan.ImageNamed, Ref: testImage},
+		Command:    []string{"/bin/sh", "-c", "echo container-started; sleep 120"},
+		MaxRunTime: plan.Duration(10 * time.Minute),
+		TTY:        true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	taskDir := t.TempDir()
+	// Abort while the container runs, as a cancellation would.
+	env := map[string]string{"TASK_ID": taskID, "RUN_ID": "0"}
+	out, _, aborted := runLikeGenericWorkerFor(t, pl, taskDir, env, 8*time.Second)
+	if !aborted || !strings.Contains(out, "container-started") {
+		t.Fatalf("aborted %v, output:\n%s", aborted, out)
+	}
+	if exec.Command("docker", "container", "inspect", name).Run() != nil {
+		t.Logf("container already gone when the commands were killed")
+	}
+	waitGone(t, name)
 }

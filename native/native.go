@@ -117,6 +117,8 @@ const (
 	ImageIDFile = "dwshim-image.id"
 	// StartFile holds the Unix time the first command started.
 	StartFile = "dwshim-start"
+	// TimeoutFile exists once the run script's watchdog fired.
+	TimeoutFile = "dwshim-timeout"
 	// EnvFile holds the env vars that cannot be passed through the process
 	// environment (see HostEnv).
 	EnvFile = "dwshim.env"

@@ -14,15 +14,13 @@ import (
 const maxEnvString = 32 * 4096
 
 func (b *builder) env() {
-	reserved := map[string]bool{}
-	for _, n := range workerEnv {
-		reserved[n] = true
-	}
-	if b.p.Features.TaskclusterProxy {
-		reserved["TASKCLUSTER_PROXY_URL"] = true
-	}
-	if hasDevice(b.p, plan.DeviceLoopbackVideo) {
-		reserved["TASKCLUSTER_VIDEO_DEVICE"] = true
+	if q := b.queue; q != "" {
+		// Forced as docker-worker forced them; generic-worker does not set
+		// them, so they are the translation's, known from the task.
+		_, wt, _ := strings.Cut(q, "/")
+		b.setEnv("TASKCLUSTER_WORKER_POOL", q)
+		b.setEnv("TASKCLUSTER_WORKER_TYPE", wt)
+		b.forced = []string{"TASKCLUSTER_WORKER_POOL", "TASKCLUSTER_WORKER_TYPE"}
 	}
 	host := map[string]bool{}
 	for _, n := range HostEnv {
@@ -37,8 +35,8 @@ func (b *builder) env() {
 			b.warn(ptr, "a process environment cannot hold a NUL byte: the variable is dropped")
 		case len(e.Name)+1+len(e.Value) > maxEnvString:
 			b.warn(ptr, "longer than Linux allows for one environment variable (%d bytes): the variable is dropped", maxEnvString)
-		case reserved[e.Name]:
-			b.warn(ptr, "%s is set by the worker and, as in docker-worker, the worker's value wins: the payload's value is ignored", e.Name)
+		case plan.IsWorkerVar(e.Name):
+			b.warn(ptr, "%s is a worker variable: as in docker-worker the payload's value is never passed; the container gets the worker's value, or none where generic-worker provides none", e.Name)
 		case strings.HasPrefix(e.Name, HostEnvPrefix) && host[strings.TrimPrefix(e.Name, HostEnvPrefix)]:
 			b.warn(ptr, "names starting with %s are used by the native target: the variable is dropped", HostEnvPrefix)
 		case host[e.Name] && strings.ContainsAny(e.Value, "\r\n"):
@@ -120,6 +118,9 @@ func (b *builder) runFlags() []string {
 	for _, n := range workerEnv {
 		f = append(f, "--env="+n)
 	}
+	for _, n := range b.forced {
+		f = append(f, "--env="+n)
+	}
 	if p.Features.TaskclusterProxy {
 		f = append(f, "--env=TASKCLUSTER_PROXY_URL")
 	}
@@ -134,15 +135,13 @@ func (b *builder) command() error {
 	if slices.Contains(flags, "--") {
 		return fmt.Errorf("native: a docker run flag is \"--\"")
 	}
-	deadline := int64(0)
-	if m := stopMargin(b.out.MaxRunTime); m >= 1 {
-		deadline = b.out.MaxRunTime - m
-	}
+	deadline := b.out.MaxRunTime - stopMargin(b.out.MaxRunTime)
 	opts := strings.Join(b.opts, ",")
 	if opts == "" {
 		opts = "-"
 	}
-	run := []string{"/bin/sh", "-c", runScript(b.hostEnv), "dwshim-run", opts, strconv.FormatInt(deadline, 10)}
+	run := []string{"/bin/sh", "-c", runScript(b.hostEnv), "dwshim-run", opts,
+		strconv.FormatInt(b.out.MaxRunTime, 10), strconv.FormatInt(deadline, 10)}
 	run = append(run, strconv.Itoa(len(b.copies)/2))
 	run = append(run, b.copies...)
 	run = append(run, strconv.Itoa(len(b.vols)))

@@ -49,12 +49,18 @@ printf '{"environment":{"imageArtifactHash":"sha256:%s","imageHash":"%s"}}\n' "$
 
 // runScript runs the container. Arguments:
 //
-//	OPTS DEADLINE NA (SRC DEST)×NA NV (HOSTDIR:PATH)×NV FLAGS... -- COMMAND...
+//	OPTS MAXRUNTIME DEADLINE NA (SRC DEST)×NA NV (HOSTDIR:PATH)×NV FLAGS... -- COMMAND...
 //
-// OPTS is "-" or a comma list of proxy and video; DEADLINE is the second
-// (after the first command started) at which the container is stopped, 0
-// for none. The container is removed on exit whatever happens, and the
-// script exits with docker run's exit code.
+// OPTS is "-" or a comma list of proxy and video. At DEADLINE seconds
+// after the first command started (just before generic-worker's
+// MAXRUNTIME) the watchdog logs docker-worker's timeout line, kills the
+// container, copies the artifacts out and removes it; the script then
+// waits for generic-worker's own maxRunTime abort, so the task is resolved
+// failed whatever onExitStatus says. The container is removed on exit
+// whatever happens, and a reaper in its own session (out of reach of
+// generic-worker's SIGKILL to the process group) removes it as soon as
+// this script is gone, so it never outlives the task. Otherwise the script
+// exits with docker run's exit code.
 func runScript(hostEnv []string) string {
 	var env strings.Builder
 	for _, n := range hostEnv {
@@ -79,10 +85,17 @@ trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
+reap='while kill -0 "$1" 2> /dev/null; do sleep 1; done; docker rm --force --volumes "$2" > /dev/null 2>&1'
+if command -v setsid > /dev/null 2>&1; then
+  setsid sh -c "$reap" dwshim-reaper "$$" "$name" < /dev/null > /dev/null 2>&1 &
+else
+  echo "dwshim: setsid not found: the container is not removed if generic-worker kills this script" >&2
+fi
 img=$(cat ` + ImageIDFile + `) || exit 125
 opts=$1
-deadline=$2
-shift 2
+maxrun=$2
+deadline=$3
+shift 3
 ` + head + `copy_out() {
   n=$1
   shift
@@ -119,19 +132,28 @@ run() {
   done
   docker run "$@"
 }
-if [ "$deadline" -gt 0 ]; then
-  start=$(cat ` + StartFile + ` 2> /dev/null || date +%s)
-  left=$((start + deadline - $(date +%s)))
-  if [ "$left" -lt 1 ]; then left=1; fi
-  (
-    sleep "$left" < /dev/null > /dev/null 2>&1
-    echo "dwshim: maxRunTime is almost up: stopping the container so its artifacts can be kept" >&2
-    docker kill "$name" > /dev/null 2>&1
-  ) &
-  watchdog=$!
-fi
+start=$(cat ` + StartFile + ` 2> /dev/null || date +%s)
+left=$((start + deadline - $(date +%s)))
+if [ "$left" -lt 0 ]; then left=0; fi
+rm -f ` + TimeoutFile + `
+(
+  sleep "$left" < /dev/null > /dev/null 2>&1
+  : > ` + TimeoutFile + `
+  echo "[taskcluster:error] Task timeout after $maxrun seconds. Force killing container." >&2
+  docker kill "$name" > /dev/null 2>&1
+) &
+watchdog=$!
 run "$@"
 code=$?
+if [ -e ` + TimeoutFile + ` ]; then
+  watchdog=
+  copy_out "$@"
+  docker rm --force --volumes "$name" > /dev/null 2>&1
+  echo "dwshim: the container was stopped $((maxrun - deadline)) s before generic-worker's maxRunTime of $maxrun s to keep its artifacts; the task ends at maxRunTime" >&2
+  left=$((start + maxrun + 30 - $(date +%s)))
+  if [ "$left" -gt 0 ]; then sleep "$left"; fi
+  exit 124
+fi
 copy_out "$@"
 exit "$code"
 `

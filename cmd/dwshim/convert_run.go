@@ -250,7 +250,7 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 		}
 		pl = tr.Payload.AppendJSON(nil)
 	} else {
-		npl, nw, err := native.Build(tr.Plan)
+		npl, nw, err := native.BuildTask(tr.Plan, tr.TaskQueueID)
 		if err != nil {
 			return err
 		}
