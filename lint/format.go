@@ -5,11 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Formats lists the output formats NewWriter accepts.
-var Formats = []string{"text", "json", "treeherder", "github", "sarif"}
+var Formats = []string{"text", "json", "treeherder", "github", "github-actions", "sarif"}
 
 // Writer is a Sink that renders problems in one format; Finish writes what
 // is left (the summary, or the whole document for JSON formats) and flushes.
@@ -18,20 +21,36 @@ type Writer interface {
 	Finish(sum Summary) error
 }
 
+// WriterOptions carry what some formats print besides the problems.
+type WriterOptions struct {
+	// Version is the tool's version (SARIF driver.version).
+	Version string
+	// Root is the absolute directory relative file names are relative to
+	// (SARIF's %SRCROOT%); empty leaves it undeclared.
+	Root string
+}
+
 // NewWriter returns the writer for format, writing to w.
 func NewWriter(format string, w io.Writer) (Writer, error) {
+	return NewWriterOptions(format, w, WriterOptions{})
+}
+
+// NewWriterOptions is NewWriter with options.
+func NewWriterOptions(format string, w io.Writer, o WriterOptions) (Writer, error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
 	case "", "text":
 		return &textWriter{w: bw}, nil
 	case "treeherder":
-		return &treeherderWriter{w: bw}, nil
+		return &collectWriter{w: bw, text: renderTreeherder}, nil
+	case "github-actions":
+		return &lineWriter{w: bw, line: githubCommand}, nil
 	case "json":
 		return &collectWriter{w: bw, render: renderJSON}, nil
 	case "github":
 		return &collectWriter{w: bw, render: renderGitHub}, nil
 	case "sarif":
-		return &collectWriter{w: bw, render: renderSARIF}, nil
+		return &collectWriter{w: bw, render: func(p []Problem, s Summary) any { return renderSARIF(p, s, o) }}, nil
 	}
 	return nil, fmt.Errorf("unknown format %q: expected one of %s", format, strings.Join(Formats, ", "))
 }
@@ -43,10 +62,83 @@ func displayPointer(p string) string {
 	return p
 }
 
+// clean makes s safe to print on one line: control characters (newlines
+// included), DEL, C1 controls, the Unicode line and paragraph separators,
+// bidirectional overrides and invalid UTF-8 are written as \x.., \u....
+// escapes, so input cannot start a line of its own (a forged TEST-PASS or
+// ::error line).
+func clean(s string) string {
+	safe := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func unsafeRune(r rune) bool {
+	return r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 ||
+		r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == utf8.RuneError
+}
+
+// location renders path:line:col (path:line, path) as far as known.
+func location(p Problem) string {
+	s := clean(p.File)
+	if p.Line > 0 {
+		s += ":" + strconv.Itoa(p.Line)
+		if p.Column > 0 {
+			s += ":" + strconv.Itoa(p.Column)
+		}
+	}
+	return s
+}
+
+// subject names what the problem is about: the task and the pointer.
+func subject(p Problem) string {
+	if p.Task == "" {
+		return displayPointer(p.Pointer)
+	}
+	return p.Task + " " + displayPointer(p.Pointer)
+}
+
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// message is the problem's text for the line formats: the subject, then
+// the message.
+func message(p Problem) string {
+	return clean(subject(p) + ": " + oneLine(p.Message))
+}
+
 type textWriter struct{ w *bufio.Writer }
 
+// Problem writes "path:line:col: level: task pointer: message [rule]".
 func (t *textWriter) Problem(p Problem) error {
-	_, err := fmt.Fprintf(t.w, "%s: %s: %s: %s: %s [%s]\n", p.File, p.Task, displayPointer(p.Pointer), p.Severity, oneLine(p.Message), p.Rule)
+	_, err := fmt.Fprintf(t.w, "%s: %s: %s [%s]\n", location(p), p.Severity, message(p), clean(p.Rule))
 	return err
 }
 
@@ -70,31 +162,74 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func oneLine(s string) string {
-	if !strings.ContainsAny(s, "\r\n") {
-		return s
+// renderTreeherder is mozlint's treeherder formatter: issues sorted by
+// path, "TEST-UNEXPECTED-{ERROR,WARNING} | path:line[:col] | message
+// (rule)", and "No lint issues found." when there are none.
+func renderTreeherder(probs []Problem, _ Summary) string {
+	if len(probs) == 0 {
+		return "No lint issues found.\n"
 	}
-	return strings.Join(strings.Fields(s), " ")
+	sorted := append([]Problem(nil), probs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].File < sorted[j].File })
+	var b strings.Builder
+	for _, p := range sorted {
+		level := "ERROR"
+		if p.Severity == Warning {
+			level = "WARNING"
+		}
+		fmt.Fprintf(&b, "TEST-UNEXPECTED-%s | %s:%d", level, clean(p.File), p.Line)
+		if p.Column > 0 {
+			fmt.Fprintf(&b, ":%d", p.Column)
+		}
+		fmt.Fprintf(&b, " | %s (%s)\n", message(p), clean(p.Rule))
+	}
+	return b.String()
 }
 
-type treeherderWriter struct{ w *bufio.Writer }
+// lineWriter writes one line a problem as it comes.
+type lineWriter struct {
+	w    *bufio.Writer
+	line func(Problem) string
+}
 
-func (t *treeherderWriter) Problem(p Problem) error {
-	level := "ERROR"
-	if p.Severity == Warning {
-		level = "WARNING"
-	}
-	_, err := fmt.Fprintf(t.w, "TEST-UNEXPECTED-%s | %s | %s %s: %s (%s)\n", level, p.File, p.Task, displayPointer(p.Pointer), oneLine(p.Message), p.Rule)
+func (l *lineWriter) Problem(p Problem) error {
+	_, err := l.w.WriteString(l.line(p) + "\n")
 	return err
 }
 
-func (t *treeherderWriter) Finish(Summary) error { return t.w.Flush() }
+func (l *lineWriter) Finish(Summary) error { return l.w.Flush() }
+
+// GitHub Actions workflow command escaping (@actions/core): data escapes
+// %, CR and LF; property values also ':' and ','.
+var (
+	ghData     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	ghProperty = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+// githubCommand renders a problem as a workflow command:
+// "::error file=F,line=L,col=C,title=T::message".
+func githubCommand(p Problem) string {
+	cmd := "error"
+	if p.Severity == Warning {
+		cmd = "warning"
+	}
+	props := []string{"file=" + ghProperty.Replace(clean(p.File))}
+	if p.Line > 0 {
+		props = append(props, "line="+strconv.Itoa(p.Line))
+		if p.Column > 0 {
+			props = append(props, "col="+strconv.Itoa(p.Column))
+		}
+	}
+	props = append(props, "title="+ghProperty.Replace(clean("dwshim lint "+p.Rule)))
+	return "::" + cmd + " " + strings.Join(props, ",") + "::" + ghData.Replace(message(p))
+}
 
 // collectWriter keeps the problems and renders one document at the end.
 type collectWriter struct {
 	w      *bufio.Writer
 	probs  []Problem
 	render func([]Problem, Summary) any
+	text   func([]Problem, Summary) string
 }
 
 func (c *collectWriter) Problem(p Problem) error {
@@ -103,6 +238,12 @@ func (c *collectWriter) Problem(p Problem) error {
 }
 
 func (c *collectWriter) Finish(sum Summary) error {
+	if c.text != nil {
+		if _, err := c.w.WriteString(c.text(c.probs, sum)); err != nil {
+			return err
+		}
+		return c.w.Flush()
+	}
 	enc := json.NewEncoder(c.w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -128,6 +269,8 @@ type githubAnnotation struct {
 	Path            string `json:"path"`
 	StartLine       int    `json:"start_line"`
 	EndLine         int    `json:"end_line"`
+	StartColumn     int    `json:"start_column,omitempty"`
+	EndColumn       int    `json:"end_column,omitempty"`
 	AnnotationLevel string `json:"annotation_level"`
 	Message         string `json:"message"`
 	Title           string `json:"title"`
@@ -141,11 +284,16 @@ func renderGitHub(probs []Problem, _ Summary) any {
 			level = "warning"
 		}
 		line := max(p.Line, 1)
-		out = append(out, githubAnnotation{
+		a := githubAnnotation{
 			Path: p.File, StartLine: line, EndLine: line, AnnotationLevel: level,
 			Message: p.Message,
-			Title:   fmt.Sprintf("%s: %s %s", p.Rule, p.Task, displayPointer(p.Pointer)),
-		})
+			Title:   fmt.Sprintf("%s: %s", p.Rule, subject(p)),
+		}
+		if p.Line > 0 && p.Column > 0 {
+			// GitHub takes columns only on single-line annotations.
+			a.StartColumn, a.EndColumn = p.Column, p.Column
+		}
+		out = append(out, a)
 	}
 	return out
 }

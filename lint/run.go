@@ -18,31 +18,52 @@ type Sink interface {
 
 // Run lints every input in paths: files, directories (their *.json,
 // *.jsonl, *.yml and *.yaml files, recursively) or "-" for stdin. Tasks are
-// read and checked one at a time; each problem goes to sink. It stops at
-// the first unreadable or malformed input and returns its error (a
-// *taskfile.SyntaxError names the line and column), with the summary so far.
+// read and checked one at a time; each problem goes to sink. An unreadable
+// or malformed input is reported to sink as an "input" problem (a
+// *taskfile.SyntaxError gives its line and column) and the other inputs are
+// still linted; Run returns the first such error, with the summary.
 func (l *Linter) Run(ctx context.Context, paths []string, stdin io.Reader, sink Sink) (Summary, error) {
 	var sum Summary
+	var first error
+	fail := func(file string, err error) error {
+		if first == nil {
+			first = err
+		}
+		return l.reportInput(file, err, sink, &sum)
+	}
 	for _, p := range paths {
 		files := []string{p}
 		if p != "-" {
 			st, err := os.Stat(p)
 			if err != nil {
-				return sum, fmt.Errorf("lint %s: %w", p, err)
+				if werr := fail(p, fmt.Errorf("lint %s: %w", p, err)); werr != nil {
+					return sum, werr
+				}
+				continue
 			}
 			if st.IsDir() {
 				if files, err = taskfile.Walk(p); err != nil {
-					return sum, fmt.Errorf("lint %s: %w", p, err)
+					if werr := fail(p, fmt.Errorf("lint %s: %w", p, err)); werr != nil {
+						return sum, werr
+					}
 				}
 			}
 		}
 		for _, f := range files {
-			if err := l.runFile(ctx, f, stdin, sink, &sum); err != nil {
+			if err := ctx.Err(); err != nil {
 				return sum, err
+			}
+			if err := l.runFile(ctx, f, stdin, sink, &sum); err != nil {
+				if errors.Is(err, errSink) {
+					return sum, err
+				}
+				if werr := fail(f, err); werr != nil {
+					return sum, werr
+				}
 			}
 		}
 	}
-	return sum, nil
+	return sum, first
 }
 
 func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink Sink, sum *Summary) error {
@@ -95,7 +116,7 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 				sum.Warnings++
 			}
 			if err := sink.Problem(p); err != nil {
-				return fmt.Errorf("write problem: %w", err)
+				return fmt.Errorf("%w: %w", errSink, err)
 			}
 		}
 	}

@@ -1,5 +1,11 @@
 package lint
 
+import (
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
 // SARIF 2.1.0, the subset code-scanning tools read.
 
 type sarifLog struct {
@@ -9,8 +15,9 @@ type sarifLog struct {
 }
 
 type sarifRun struct {
-	Tool    sarifTool     `json:"tool"`
-	Results []sarifResult `json:"results"`
+	Tool               sarifTool                `json:"tool"`
+	OriginalURIBaseIDs map[string]sarifArtifact `json:"originalUriBaseIds,omitempty"`
+	Results            []sarifResult            `json:"results"`
 }
 
 type sarifTool struct {
@@ -19,6 +26,7 @@ type sarifTool struct {
 
 type sarifDriver struct {
 	Name           string      `json:"name"`
+	Version        string      `json:"version,omitempty"`
 	InformationURI string      `json:"informationUri"`
 	Rules          []sarifRule `json:"rules"`
 }
@@ -57,7 +65,8 @@ type sarifPhysical struct {
 }
 
 type sarifArtifact struct {
-	URI string `json:"uri"`
+	URI       string `json:"uri"`
+	URIBaseID string `json:"uriBaseId,omitempty"`
 }
 
 type sarifRegion struct {
@@ -78,13 +87,38 @@ func sarifLevel(s Severity) string {
 	return "error"
 }
 
-func renderSARIF(probs []Problem, _ Summary) any {
+// srcRoot is the uriBaseId of relative file names.
+const srcRoot = "%SRCROOT%"
+
+// artifactURI turns a file name into a SARIF artifact location: a URI
+// relative to %SRCROOT% for relative names, a file: URI for absolute ones.
+func artifactURI(name string) sarifArtifact {
+	name = filepath.ToSlash(name)
+	if strings.HasPrefix(name, "/") {
+		return sarifArtifact{URI: (&url.URL{Scheme: "file", Path: name}).String()}
+	}
+	segs := strings.Split(name, "/")
+	for i, s := range segs {
+		segs[i] = url.PathEscape(s)
+	}
+	return sarifArtifact{URI: strings.Join(segs, "/"), URIBaseID: srcRoot}
+}
+
+func renderSARIF(probs []Problem, _ Summary, o WriterOptions) any {
 	run := sarifRun{
 		Tool: sarifTool{Driver: sarifDriver{
 			Name:           "dwshim lint",
+			Version:        o.Version,
 			InformationURI: "https://github.com/dwshim/dwshim/blob/main/docs/lint.md",
 		}},
 		Results: []sarifResult{},
+	}
+	if o.Root != "" {
+		root := filepath.ToSlash(o.Root)
+		if !strings.HasSuffix(root, "/") {
+			root += "/"
+		}
+		run.OriginalURIBaseIDs = map[string]sarifArtifact{srcRoot: {URI: (&url.URL{Scheme: "file", Path: root}).String()}}
 	}
 	index := map[string]int{}
 	for i, r := range Rules {
@@ -96,7 +130,7 @@ func renderSARIF(probs []Problem, _ Summary) any {
 	}
 	for _, p := range probs {
 		loc := sarifLocation{
-			PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: p.File}},
+			PhysicalLocation: sarifPhysical{ArtifactLocation: artifactURI(p.File)},
 			LogicalLocations: []sarifLogical{{
 				Name:               p.Task + " " + displayPointer(p.Pointer),
 				FullyQualifiedName: p.Task + "#" + p.Pointer,

@@ -134,7 +134,7 @@ func (l *Linter) lintTemplate(ctx context.Context, name string, res *tctemplate.
 			sum.Warnings++
 		}
 		if err := sink.Problem(*p); err != nil {
-			return fmt.Errorf("write problem: %w", err)
+			return fmt.Errorf("%w: %w", errSink, err)
 		}
 	}
 	return nil

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcauth"
 
+	"github.com/dwshim/dwshim/internal/buildinfo"
 	"github.com/dwshim/dwshim/lint"
 )
 
@@ -29,10 +30,12 @@ func newLintCmd() *cobra.Command {
 	var o lintOptions
 	cmd := &cobra.Command{
 		Use:   "lint [flags] PATH...|-",
-		Short: "Check docker-worker tasks, task graphs and payloads before they run",
+		Short: "Check docker-worker tasks, task graphs, payloads, .taskcluster.yml and hooks before they run",
 		Long: `Lint docker-worker tasks: bare payloads, task definitions, taskgraph task
 graphs (taskgraph full -J, decision task artifacts), JSON lines, YAML,
-rendered {tasks: [...]} files, or directories of them ("-" reads stdin).
+rendered {tasks: [...]} files, .taskcluster.yml templates (version 1,
+rendered for each event, and version 0), hook definitions, or directories
+of them ("-" reads stdin).
 Generic-worker tasks are skipped. Exit status: 0 no errors, 1 errors (with
 --strict, warnings too), 2 usage error or unreadable input. Rules:
 docs/lint.md.`,
@@ -80,7 +83,11 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 		opts.Template.RootURL = o.rootURL
 		opts.Expander = authExpander{tcauth.New(nil, o.rootURL)}
 	}
-	w, err := lint.NewWriter(o.format, stdout)
+	wo := lint.WriterOptions{Version: buildinfo.Version()}
+	if wd, err := os.Getwd(); err == nil {
+		wo.Root = wd
+	}
+	w, err := lint.NewWriterOptions(o.format, stdout, wo)
 	if err != nil {
 		return usageError{err.Error()}
 	}
