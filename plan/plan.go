@@ -155,8 +155,12 @@ const (
 type Device struct {
 	Kind DeviceKind `json:"kind"`
 	// HostPath is set for DeviceHostPath, and may be set by the worker for the
-	// loopback kinds once it has allocated a device.
+	// loopback kinds once it has allocated a device (one Device per node:
+	// a loopback audio card is five).
 	HostPath string `json:"hostPath,omitempty"`
+	// ContainerPath is where the node appears in the container; empty is
+	// HostPath.
+	ContainerPath string `json:"containerPath,omitempty"`
 }
 
 // ExitPolicy is docker-worker's onExitStatus.

@@ -80,6 +80,18 @@ type Config struct {
 	EnableChainOfTrust        bool   `json:"enableChainOfTrust"`
 	Ed25519SigningKeyLocation string `json:"ed25519SigningKeyLocation"`
 
+	// Loopback devices (generic-worker's keys, for one slot: /dev/video<N>
+	// and the nodes of sound card <N> under /dev/snd), and dwshim's lists
+	// for capacity > 1: one device per slot (video: device nodes; audio:
+	// a card's controlC<N> node, its pcm nodes beside it). Without a list,
+	// slot i uses number N+i. See devices.go.
+	EnableLoopbackVideo       bool     `json:"enableLoopbackVideo"`
+	LoopbackVideoDeviceNumber int      `json:"loopbackVideoDeviceNumber"`
+	LoopbackVideoDevices      []string `json:"loopbackVideoDevices"`
+	EnableLoopbackAudio       bool     `json:"enableLoopbackAudio"`
+	LoopbackAudioDeviceNumber int      `json:"loopbackAudioDeviceNumber"`
+	LoopbackAudioDevices      []string `json:"loopbackAudioDevices"`
+
 	EnableLiveLog bool `json:"enableLiveLog"`
 	// LiveLogExposePort is the port the live log is served on; 0 picks a
 	// free port at start (generic-worker uses livelogPortBase+1 then).
@@ -115,6 +127,9 @@ func DefaultConfig() Config {
 		TaskclusterProxyPort:       80,
 		EnableChainOfTrust:         true,
 		EnableLiveLog:              true,
+		EnableLoopbackVideo:        true,
+		EnableLoopbackAudio:        true,
+		LoopbackAudioDeviceNumber:  16,
 		LiveLogPortBase:            60098,
 		CreateObjectArtifacts:      false,
 		WorkerTypeMetadata:         json.RawMessage(`{}`),
@@ -218,6 +233,7 @@ func (c *Config) Validate() error {
 			probs = append(probs, fmt.Sprintf("%s %d is not a port", p.name, p.v))
 		}
 	}
+	probs = append(probs, c.loopbackProblems()...)
 	for _, ip := range []struct{ name, v string }{{"publicIP", c.PublicIP}, {"privateIP", c.PrivateIP}} {
 		if ip.v != "" && net.ParseIP(ip.v) == nil {
 			probs = append(probs, fmt.Sprintf("%s %q is not an IP address", ip.name, ip.v))

@@ -85,6 +85,9 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 			return Outcome{Resolution: Exception("malformed-payload")}
 		}
 	}
+	if o, ok := allocateDevices(t, p, &id); !ok {
+		return o
+	}
 	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID,
 		IsolatedNetwork: p.Features.TaskclusterProxy}
 	if p.Image.Kind != plan.ImageNamed {

@@ -62,6 +62,8 @@ type TaskRun struct {
 	// PurgeRequests returns the worker pool's purge-cache requests (see
 	// purgePoller); nil when the worker has no purge-cache service.
 	PurgeRequests func(ctx context.Context) ([]PurgeRequest, error)
+	// Devices are the slot's loopback devices (see devices.go).
+	Devices SlotDevices
 	// Slot is the run's slot, 0 ≤ Slot < capacity, unique among running
 	// runs: slot n uses the n-th loopback devices.
 	Slot int

@@ -62,12 +62,13 @@ var (
 
 // Worker claims and runs tasks until told to stop.
 type Worker struct {
-	cfg    Config
-	opts   Options
-	logger *slog.Logger
-	live   *LiveLogServer
-	signer ed25519.PrivateKey
-	purges *purgePoller // nil without Options.PurgeCache
+	cfg     Config
+	opts    Options
+	logger  *slog.Logger
+	live    *LiveLogServer
+	signer  ed25519.PrivateKey
+	purges  *purgePoller // nil without Options.PurgeCache
+	devices *loopbackDevices
 
 	credMu sync.Mutex
 	creds  Credentials
@@ -119,6 +120,11 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		wake:  make(chan struct{}, 1),
 		creds: Credentials{ClientID: cfg.ClientID, AccessToken: cfg.AccessToken, Certificate: cfg.Certificate}}
 	w.hardStop, w.hardCancel = context.WithCancel(context.Background())
+	w.devices = findLoopbackDevices(&w.cfg)
+	if c := w.devices.capacity(w.cfg.Capacity); c < w.cfg.Capacity {
+		w.logger.Warn("capacity bounded by the loopback devices found", "capacity", w.cfg.Capacity, "devices", c)
+		w.cfg.Capacity = c
+	}
 	if opts.PurgeCache != nil {
 		w.purges = &purgePoller{service: opts.PurgeCache, poolID: cfg.TaskQueueID(), creds: w.credentials, now: opts.Now}
 	}

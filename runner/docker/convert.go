@@ -218,10 +218,10 @@ func containerSpec(t *runner.Task, image string, caches map[string]string, extra
 
 // addDevices grants exactly the devices of the plan.
 func addDevices(hc *container.HostConfig, c plan.Capabilities, id plan.Identity) error {
-	dev := func(p string) {
-		hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: p, PathInContainer: p, CgroupPermissions: "rwm"})
-	}
 	for _, d := range c.Devices {
+		dev := func(p string) {
+			hc.Devices = append(hc.Devices, container.DeviceMapping{PathOnHost: p, PathInContainer: or(d.ContainerPath, p), CgroupPermissions: "rwm"})
+		}
 		switch d.Kind {
 		case plan.DeviceKVM:
 			dev(or(d.HostPath, "/dev/kvm"))
