@@ -133,6 +133,7 @@ func (t *task) decodeProblems(err error) {
 // checkTyped runs the checks that need the decoded payload.
 func (l *Linter) checkTyped(ctx context.Context, t *task, p *translate.DockerWorkerPayload) {
 	l.checkConfig(t, p)
+	l.checkGenericWorker(t, p)
 	t.checkImage(p)
 	t.checkOnExitStatus(p)
 	if p.MaxRunTime > l.opts.MaxTaskRunTime {

@@ -27,7 +27,7 @@ func ParseWorkerConfig(b []byte) (Options, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return Options{}, fmt.Errorf("decode worker config: %w", err)
 	}
-	if doc.D2GConfig == nil && doc.MaxTaskRunTime == nil {
+	if doc.D2GConfig == nil && doc.MaxTaskRunTime == nil && !hasEnableKey(b) {
 		switch {
 		case doc.GenericWorker != nil && doc.GenericWorker.Config != nil:
 			return ParseWorkerConfig(doc.GenericWorker.Config)
@@ -41,6 +41,17 @@ func ParseWorkerConfig(b []byte) (Options, error) {
 			return Options{}, fmt.Errorf("decode worker config d2gConfig: %w", err)
 		}
 	}
+	var enables map[string]json.RawMessage
+	if json.Unmarshal(b, &enables) == nil {
+		for _, k := range GWFeatureKeys() {
+			if v, ok := enables[k]; ok && string(bytes.TrimSpace(v)) == "false" {
+				if opts.DisabledFeatures == nil {
+					opts.DisabledFeatures = map[string]bool{}
+				}
+				opts.DisabledFeatures[k] = true
+			}
+		}
+	}
 	if doc.MaxTaskRunTime != nil {
 		if *doc.MaxTaskRunTime < 1 {
 			return Options{}, fmt.Errorf("worker config maxTaskRunTime %d: must be at least 1", *doc.MaxTaskRunTime)
@@ -48,4 +59,19 @@ func ParseWorkerConfig(b []byte) (Options, error) {
 		opts.MaxTaskRunTime = *doc.MaxTaskRunTime
 	}
 	return opts, nil
+}
+
+// hasEnableKey reports whether the document sets a generic-worker feature
+// key at its top level (so it is the config itself, not a wrapper).
+func hasEnableKey(b []byte) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return false
+	}
+	for _, k := range GWFeatureKeys() {
+		if _, ok := m[k]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -74,6 +74,9 @@ type Options struct {
 	// Expander expands assume: scopes; nil leaves them unexpanded, and
 	// answers that depend on them become scopes-unverifiable warnings.
 	Expander ScopeExpander
+	// DisabledFeatures are the generic-worker config's enable* keys set to
+	// false (enableTaskclusterProxy …): d2g output needing one fails.
+	DisabledFeatures map[string]bool
 	// Template chooses how .taskcluster.yml files and hooks are rendered
 	// (events, an extra context, the clock).
 	Template tctemplate.Options

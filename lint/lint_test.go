@@ -47,7 +47,7 @@ func TestRules(t *testing.T) {
 		rule, kind, _ := strings.Cut(base[:strings.LastIndexByte(base, '-')]+"|"+base[strings.LastIndexByte(base, '-')+1:], "|")
 		t.Run(base, func(t *testing.T) {
 			opts := DefaultOptions()
-			if rule == RuleConfigDisallowed {
+			if rule == RuleConfigDisallowed || rule == RuleFeatureDisabled {
 				opts = poolOptions(t)
 			}
 			probs, _ := lintFiles(t, opts, f)
