@@ -6,15 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/dwshim/dwshim/taskfile"
 	"github.com/dwshim/dwshim/translate"
 )
 
-// Linter checks tasks. It is not safe for concurrent use (it caches scope
-// expansions).
+// Linter checks tasks. It is safe for concurrent use (Run lints on every
+// CPU); scope expansions are cached under a lock.
 type Linter struct {
 	opts     Options
+	mu       sync.Mutex
 	expanded map[string]expansion
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/dwshim/dwshim/taskfile"
 	"github.com/dwshim/dwshim/tctemplate"
@@ -88,27 +89,24 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 	}
 	defer r.Close()
 	sum.Files++
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		it, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results, readErr := l.lintAll(ctx, r)
+	var stop error
+	for j := range results {
+		res := <-j.done
+		if stop != nil {
+			continue // drain
 		}
 		sum.Tasks++
-		probs, skipped := l.Lint(ctx, it)
-		if skipped {
+		if res.skipped {
 			sum.Skipped++
 			continue
 		}
-		if len(probs) > 0 {
+		if len(res.probs) > 0 {
 			sum.TasksWithProblems++
 		}
-		for _, p := range probs {
+		for _, p := range res.probs {
 			sum.Problems++
 			if p.Severity == Error {
 				sum.Errors++
@@ -116,8 +114,64 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 				sum.Warnings++
 			}
 			if err := sink.Problem(p); err != nil {
-				return fmt.Errorf("%w: %w", errSink, err)
+				stop = fmt.Errorf("%w: %w", errSink, err)
+				cancel()
+				break
 			}
 		}
 	}
+	if stop != nil {
+		return stop
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return *readErr
+}
+
+type lintJob struct{ done chan lintResult }
+
+type lintResult struct {
+	probs   []Problem
+	skipped bool
+}
+
+// lintAll reads r and lints its items on every CPU, yielding them in input
+// order; a few items per CPU are in flight, so memory stays bounded by the
+// largest tasks. After the channel closes, *readErr holds the error that
+// ended the input, if any.
+func (l *Linter) lintAll(ctx context.Context, r *taskfile.Reader) (<-chan lintJob, *error) {
+	workers := runtime.GOMAXPROCS(0)
+	type work struct {
+		it  *taskfile.Item
+		out chan lintResult
+	}
+	jobs := make(chan work)
+	ordered := make(chan lintJob, 4*workers)
+	readErr := new(error)
+	for range workers {
+		go func() {
+			for w := range jobs {
+				probs, skipped := l.Lint(ctx, w.it)
+				w.out <- lintResult{probs, skipped}
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer close(jobs)
+		for ctx.Err() == nil {
+			it, err := r.Next()
+			if err != nil {
+				if !errors.Is(err, io.EOF) {
+					*readErr = err
+				}
+				return
+			}
+			w := work{it, make(chan lintResult, 1)}
+			ordered <- lintJob{w.out}
+			jobs <- w
+		}
+	}()
+	return ordered, readErr
 }

@@ -56,13 +56,18 @@ func altText(alts []string) string {
 
 func (l *Linter) expand(ctx context.Context, scopes []string) ([]string, error) {
 	key := strings.Join(scopes, "\n")
-	if e, ok := l.expanded[key]; ok {
+	l.mu.Lock()
+	e, ok := l.expanded[key]
+	l.mu.Unlock()
+	if ok {
 		return e.scopes, e.err
 	}
 	s, err := l.opts.Expander.ExpandScopes(ctx, scopes)
 	if err != nil {
 		err = fmt.Errorf("expand scopes: %w", err)
 	}
+	l.mu.Lock()
 	l.expanded[key] = expansion{s, err}
+	l.mu.Unlock()
 	return s, err
 }

@@ -13,7 +13,7 @@ cache=/tmp/dwshim-bench
 rounds=${ROUNDS:-3}
 mkdir -p "$cache"
 gz=$cache/tasks-n30000-seed1.jsonl.gz
-graph=$cache/graph-30k-v3.json
+graph=$cache/graph-30k-v4.json
 
 if [ ! -x /usr/bin/time ]; then
   echo "bench-convert: installing time"
@@ -32,6 +32,7 @@ if [ ! -s "$graph" ]; then
   python3 - "$gz" "$graph.tmp" <<'EOF'
 import gzip, json, sys
 src, dst = sys.argv[1], sys.argv[2]
+seen = set()
 with gzip.open(src, "rt") as f, open(dst, "w") as out:
     out.write("{\n")
     for i, line in enumerate(f):
@@ -41,6 +42,9 @@ with gzip.open(src, "rt") as f, open(dst, "w") as out:
                 a["expires"] = task["expires"]
         tags = task.get("tags", {})
         label = tags.get("label") or task["metadata"]["name"]
+        if label in seen:  # the generator repeats some labels; a graph cannot
+            label += "-%d" % i
+        seen.add(label)
         entry = {"attributes": {"kind": tags.get("kind", "")}, "dependencies": {},
                  "kind": tags.get("kind", ""), "label": label, "optimization": None,
                  "soft_dependencies": [], "task": task}

@@ -76,21 +76,13 @@ func skipValue(b []byte, i int) int {
 	}
 	switch b[i] {
 	case '"':
-		for i++; i < len(b); i++ {
-			switch b[i] {
-			case '\\':
-				i++
-			case '"':
-				return i + 1
-			}
-		}
-		return len(b)
+		return skipString(b, i)
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
 			switch b[i] {
 			case '"':
-				i = skipValue(b, i)
+				i = skipString(b, i)
 				continue
 			case '{', '[':
 				depth++
@@ -108,6 +100,26 @@ func skipValue(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// skipString returns the index just after the string starting at b[i]
+// (a '"'), jumping from quote to quote.
+func skipString(b []byte, i int) int {
+	for i++; ; {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return len(b)
+		}
+		k := i + j
+		n := 0 // backslashes just before the quote
+		for m := k - 1; m >= i && b[m] == '\\'; m-- {
+			n++
+		}
+		if n%2 == 0 {
+			return k + 1
+		}
+		i = k + 1
+	}
 }
 
 func decodeKey(q []byte) string {
@@ -279,18 +291,25 @@ func looksGenericWorker(m map[string]json.RawMessage) bool {
 // graphItem makes the item for the graph entry v under key, at p.
 func graphItem(key string, v json.RawMessage, p filePos) *Item {
 	it := &Item{Key: key, Entry: v, Raw: v, Line: p.line, Column: p.col, loc: jsonLocator{v, p}}
-	em, _ := pick(v, "label", "task_id", "task")
+	// One pass over the entry: label, task_id and where its task is.
+	em := map[string]json.RawMessage{}
+	members(v, func(k string, off int, tv json.RawMessage) bool {
+		switch k {
+		case "label", "task_id":
+			em[k] = tv
+		case "task":
+			if _, dup := em[k]; dup {
+				return true
+			}
+			em[k] = tv
+			tp := advance(p, v[:off])
+			it.Raw, it.Line, it.Column, it.loc = tv, tp.line, tp.col, jsonLocator{tv, tp}
+			it.TaskOffset = off
+		}
+		return true
+	})
 	it.Label = str(em["label"])
 	tid := str(em["task_id"])
-	members(v, func(k string, off int, tv json.RawMessage) bool {
-		if k != "task" {
-			return true
-		}
-		tp := advance(p, v[:off])
-		it.Raw, it.Line, it.Column, it.loc = tv, tp.line, tp.col, jsonLocator{tv, tp}
-		it.TaskOffset = off
-		return false
-	})
 	tm, isObj := pick(it.Raw, "payload", "taskId", "metadata")
 	if !isObj || !isKind(em["task"], '{') {
 		it.Kind, it.Format = TaskDefinition, Unknown

@@ -10,6 +10,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 type mode int
@@ -29,7 +31,7 @@ type Reader struct {
 	envelope json.RawMessage
 
 	tr      *tracker
-	dec     *json.Decoder
+	dec     *jsontext.Decoder
 	mode    mode
 	members int // members or elements read in the streamed container
 	index   int // next item index
@@ -149,74 +151,87 @@ func (r *Reader) push(items ...*Item) {
 func (r *Reader) openJSON(br io.Reader) error {
 	r.tr = newTracker(br)
 	r.tr.hold = true // keep the first document whole until its shape is known
-	r.dec = json.NewDecoder(r.tr)
+	r.dec = jsontext.NewDecoder(r.tr)
 	r.format = JSON
-	tok, err := r.dec.Token()
-	if err == io.EOF {
-		return &SyntaxError{File: r.file, Msg: "empty input"}
-	}
-	if err != nil {
-		return r.tr.syntaxError(r.file, err, 0, "")
-	}
-	start := r.tr.skipSep(0)
-	switch tok {
-	case json.Delim('['):
+	switch r.dec.PeekKind() {
+	case '[':
+		if _, err := r.dec.ReadToken(); err != nil {
+			return r.syntaxError(err)
+		}
 		r.tr.hold = false
 		r.shape, r.mode = ShapeArray, modeArray
 		return nil
-	case json.Delim('{'):
+	case '{':
+		start := r.tr.skipSep(0)
+		if _, err := r.dec.ReadToken(); err != nil {
+			return r.syntaxError(err)
+		}
 		return r.openObject(start)
+	case 0:
+		if _, err := r.dec.ReadToken(); err == io.EOF {
+			return &SyntaxError{File: r.file, Msg: "empty input"}
+		} else if err != nil {
+			return r.syntaxError(err)
+		}
 	}
-	line, col := r.tr.pos(start)
+	line, col := r.tr.pos(r.tr.skipSep(0))
 	return &SyntaxError{File: r.file, Line: line, Column: col,
 		Msg: "expected a JSON object (payload, task definition or task graph) or an array of them"}
+}
+
+// value reads the next value and returns a copy with its start offset.
+func (r *Reader) value() (json.RawMessage, int64, error) {
+	vstart := r.tr.skipSep(r.dec.InputOffset())
+	v, err := r.dec.ReadValue()
+	if err != nil {
+		return nil, 0, err
+	}
+	return bytes.Clone(v), vstart, nil
+}
+
+// name reads an object member's name.
+func (r *Reader) name() (string, error) {
+	tok, err := r.dec.ReadToken()
+	if err != nil {
+		return "", err
+	}
+	return tok.String(), nil
 }
 
 // openObject reads the first member of the top-level object: a value that
 // is itself an object with a "task" object makes the input a task graph,
 // streamed from here on; otherwise the document is read whole.
 func (r *Reader) openObject(start int64) error {
-	if !r.dec.More() {
+	if r.dec.PeekKind() == '}' {
 		// "{}": an empty task graph (taskgraph writes one for no tasks).
-		if _, err := r.dec.Token(); err != nil {
-			return r.tr.syntaxError(r.file, err, 0, "")
-		}
 		r.tr.hold = false
-		r.shape, r.mode = ShapeGraph, modeDone
-		if _, err := r.dec.Token(); err != io.EOF {
-			line, col := r.tr.pos(r.tr.skipSep(r.dec.InputOffset()))
-			return &SyntaxError{File: r.file, Line: line, Column: col, Msg: "unexpected data after the end of the top-level value"}
-		}
+		r.shape = ShapeGraph
+		return noEOF(r.closeContainer())
+	}
+	key, err := r.name()
+	if err != nil {
+		return r.syntaxError(err)
+	}
+	v, vstart, err := r.value()
+	if err != nil {
+		return r.syntaxError(err)
+	}
+	if isGraphEntry(v) {
+		r.tr.hold = false
+		r.shape, r.mode, r.members = ShapeGraph, modeGraph, 1
+		r.push(r.graphItem(key, v, vstart))
 		return nil
 	}
-	{
-		tok, err := r.dec.Token()
-		if err != nil {
-			return r.tr.syntaxError(r.file, err, 0, "")
+	for r.dec.PeekKind() == '"' {
+		if _, err := r.dec.ReadToken(); err != nil {
+			return r.syntaxError(err)
 		}
-		key, _ := tok.(string)
-		vstart := r.tr.skipSep(r.dec.InputOffset())
-		var v json.RawMessage
-		if err := r.dec.Decode(&v); err != nil {
-			return r.tr.syntaxError(r.file, err, 0, "")
-		}
-		if isGraphEntry(v) {
-			r.tr.hold = false
-			r.shape, r.mode, r.members = ShapeGraph, modeGraph, 1
-			r.push(r.graphItem(key, v, vstart))
-			return nil
-		}
-		for r.dec.More() {
-			if _, err := r.dec.Token(); err != nil {
-				return r.tr.syntaxError(r.file, err, 0, "")
-			}
-			if err := r.dec.Decode(&v); err != nil {
-				return r.tr.syntaxError(r.file, err, 0, "")
-			}
+		if err := r.dec.SkipValue(); err != nil {
+			return r.syntaxError(err)
 		}
 	}
-	if _, err := r.dec.Token(); err != nil {
-		return r.tr.syntaxError(r.file, err, 0, "")
+	if _, err := r.dec.ReadToken(); err != nil {
+		return r.syntaxError(err)
 	}
 	end := r.dec.InputOffset()
 	doc := append(json.RawMessage(nil), r.tr.bytesFrom(start)[:end-start]...)
@@ -227,33 +242,35 @@ func (r *Reader) openObject(start int64) error {
 	r.shape = shape
 	r.envelope = env
 	r.push(items...)
-	if r.dec.More() {
+	if r.dec.PeekKind() != 0 {
 		// A second document follows: JSON lines.
 		r.format, r.shape, r.mode = JSONLines, ShapeStream, modeLines
 		r.envelope = nil
+		return nil
 	}
-	return nil
+	return noEOF(r.atEOF())
+}
+
+// noEOF: at Open, a clean end of input is no error.
+func noEOF(err error) error {
+	if err == io.EOF {
+		return nil
+	}
+	return err
 }
 
 func (r *Reader) nextMember() error {
-	from := r.dec.InputOffset()
-	r.tr.discard(from)
-	if !r.dec.More() {
-		return r.closeContainer(from, `{"k":0`)
+	r.tr.discard(r.dec.InputOffset())
+	if r.dec.PeekKind() != '"' {
+		return r.closeContainer()
 	}
-	prefix := `{"k":0`
-	if r.members == 0 {
-		prefix = `{`
-	}
-	tok, err := r.dec.Token()
+	key, err := r.name()
 	if err != nil {
-		return r.tr.syntaxError(r.file, err, from, prefix)
+		return r.syntaxError(err)
 	}
-	key, _ := tok.(string)
-	vstart := r.tr.skipSep(r.dec.InputOffset())
-	var v json.RawMessage
-	if err := r.dec.Decode(&v); err != nil {
-		return r.tr.syntaxError(r.file, err, from, prefix)
+	v, vstart, err := r.value()
+	if err != nil {
+		return r.syntaxError(err)
 	}
 	r.members++
 	r.push(r.graphItem(key, v, vstart))
@@ -261,19 +278,13 @@ func (r *Reader) nextMember() error {
 }
 
 func (r *Reader) nextElement() error {
-	from := r.dec.InputOffset()
-	r.tr.discard(from)
-	prefix := `[0`
-	if r.members == 0 {
-		prefix = `[`
+	r.tr.discard(r.dec.InputOffset())
+	if r.dec.PeekKind() == ']' {
+		return r.closeContainer()
 	}
-	if !r.dec.More() {
-		return r.closeContainer(from, prefix)
-	}
-	vstart := r.tr.skipSep(from)
-	var v json.RawMessage
-	if err := r.dec.Decode(&v); err != nil {
-		return r.tr.syntaxError(r.file, err, from, prefix)
+	v, vstart, err := r.value()
+	if err != nil {
+		return r.syntaxError(err)
 	}
 	r.members++
 	line, col := r.tr.pos(vstart)
@@ -283,22 +294,13 @@ func (r *Reader) nextElement() error {
 }
 
 func (r *Reader) nextLine() error {
-	from := r.dec.InputOffset()
-	r.tr.discard(from)
-	if !r.dec.More() {
-		_, err := r.dec.Token()
-		if err == io.EOF {
-			return io.EOF
-		}
-		if err == nil {
-			err = &json.SyntaxError{}
-		}
-		return r.tr.syntaxError(r.file, err, from, "")
+	r.tr.discard(r.dec.InputOffset())
+	if r.dec.PeekKind() == 0 {
+		return r.atEOF()
 	}
-	vstart := r.tr.skipSep(from)
-	var v json.RawMessage
-	if err := r.dec.Decode(&v); err != nil {
-		return r.tr.syntaxError(r.file, err, from, "")
+	v, vstart, err := r.value()
+	if err != nil {
+		return r.syntaxError(err)
 	}
 	line, col := r.tr.pos(vstart)
 	items, _, _ := classifyJSON(v, filePos{line, col})
@@ -308,23 +310,38 @@ func (r *Reader) nextLine() error {
 
 // closeContainer reads the closing '}' or ']' of the streamed container and
 // checks that nothing but whitespace follows.
-func (r *Reader) closeContainer(from int64, prefix string) error {
-	if _, err := r.dec.Token(); err != nil {
-		return r.tr.syntaxError(r.file, err, from, prefix)
+func (r *Reader) closeContainer() error {
+	if _, err := r.dec.ReadToken(); err != nil {
+		return r.syntaxError(err)
 	}
-	end := r.dec.InputOffset()
-	r.tr.discard(end)
+	r.tr.discard(r.dec.InputOffset())
 	r.mode = modeDone
-	if _, err := r.dec.Token(); err != io.EOF {
-		var se *json.SyntaxError
-		if err != nil && !errors.As(err, &se) {
+	return r.atEOF()
+}
+
+// atEOF checks that the input ends here (io.EOF) or reports what follows.
+func (r *Reader) atEOF() error {
+	end := r.dec.InputOffset()
+	_, err := r.dec.ReadToken()
+	if err == io.EOF {
+		return io.EOF
+	}
+	if err != nil && !errors.Is(err, errTooLarge) {
+		var se *jsontext.SyntacticError
+		if !errors.As(err, &se) {
 			return &readError{file: r.file, err: err}
 		}
-		line, col := r.tr.pos(r.tr.skipSep(end))
-		return &SyntaxError{File: r.file, Line: line, Column: col,
-			Msg: "unexpected data after the end of the top-level value"}
+	} else if err != nil {
+		return r.syntaxError(err)
 	}
-	return io.EOF
+	line, col := r.tr.pos(r.tr.skipSep(end))
+	return &SyntaxError{File: r.file, Line: line, Column: col,
+		Msg: "unexpected data after the end of the top-level value"}
+}
+
+// syntaxError locates a decoder error in the file.
+func (r *Reader) syntaxError(err error) error {
+	return r.tr.syntaxError(r.file, err)
 }
 
 func (r *Reader) graphItem(key string, v json.RawMessage, vstart int64) *Item {

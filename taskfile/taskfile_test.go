@@ -179,18 +179,18 @@ func TestEnvelopeAndEntry(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	tests := []struct{ file, in, want string }{
-		{"graph.json", "{\n \"a\": {\"task\": {}},\n \"b\": {\"task\": {}},\n}", "graph.json:4:1: invalid character '}' looking for beginning of object key string"},
-		{"graph.json", "{\"a\": {\"task\": {}},\n \"b\": {\"task\": {\"x\": [1,,2]}}}", "graph.json:2:25: invalid character ',' looking for beginning of value"},
+		{"graph.json", "{\n \"a\": {\"task\": {}},\n \"b\": {\"task\": {}},\n}", "graph.json:3:19: invalid character ',' at start of value"},
+		{"graph.json", "{\"a\": {\"task\": {}},\n \"b\": {\"task\": {\"x\": [1,,2]}}}", "graph.json:2:25: invalid character ',' at start of value"},
 		{"graph.json", "{\"a\": {\"task\": {}},\n \"b\": {\"task\": {", "graph.json:2:17: unexpected end of input"},
 		{"p.json", "{\"image\": \"ubuntu\",\n \"maxRunTime\": 10,", "p.json:2:19: unexpected end of input"},
 		{"graph.json", "{\"a\": {\"task\": {}},", "graph.json:1:20: unexpected end of input"},
 		{"l.jsonl", "{\"image\": \"a\"}\n{\"image\":", "l.jsonl:2:10: unexpected end of input"},
 		{"graph.json", "{\"a\": {\"task\": {}}} x", "graph.json:1:21: unexpected data after the end of the top-level value"},
-		{"p.json", "{\"image\": \"a\",\n  \"env\": {\"A\" \"b\"}}", "p.json:2:15: invalid character '\"' after object key"},
+		{"p.json", "{\"image\": \"a\",\n  \"env\": {\"A\" \"b\"}}", "p.json:2:15: invalid character '\"' after object name (expecting ':')"},
 		{"p.json", "  ", "p.json: empty input"},
 		{"p.json", "42", "p.json:1:1: expected a JSON object (payload, task definition or task graph) or an array of them"},
-		{"l.jsonl", "{\"image\": \"a\"}\n{\"image\": \"b\"}\n{\"image\" 1}\n", "l.jsonl:3:10: invalid character '1' after object key"},
-		{"a.json", "[{\"image\": \"a\"} {}]", "a.json:1:17: invalid character '{' after array element"},
+		{"l.jsonl", "{\"image\": \"a\"}\n{\"image\": \"b\"}\n{\"image\" 1}\n", "l.jsonl:3:10: invalid character '1' after object name (expecting ':')"},
+		{"a.json", "[{\"image\": \"a\"} {}]", "a.json:1:17: invalid character '{' after array element (expecting ',' or ']')"},
 		{"t.yml", "payload:\n  image: a\n   bad: [\n", "t.yml:3: mapping values are not allowed in this context"},
 		{"t.yml", "a: &x 1\nb: *y\n", "t.yml: unknown anchor 'y' referenced"},
 		{"t.yml", "a: .inf\n", "t.yml:1:4: number \".inf\" cannot be written as JSON"},

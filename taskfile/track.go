@@ -1,10 +1,12 @@
 package taskfile
 
 import (
+	"strings"
+
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/go-json-experiment/json/jsontext"
 	"io"
 )
 
@@ -97,27 +99,30 @@ func (t *tracker) skipSep(off int64) int64 {
 	return off + int64(len(b))
 }
 
-// syntaxError locates err, returned by a decoder reading after a known-good
-// point from, where the decoder was in the state that prefix puts a fresh
-// decoder in (e.g. `{"k":0` after an object member). encoding/json's
-// Decoder offsets are not reliable across Token and Decode, so the retained
-// bytes are re-checked from the known-good point. Callers handle a clean
-// end of input themselves, so io.EOF here means the input stopped short.
-func (t *tracker) syntaxError(file string, err error, from int64, prefix string) error {
-	var se *json.SyntaxError
+// syntaxError locates err, returned by the decoder, in the file: the
+// decoder's errors carry their input offset.
+func (t *tracker) syntaxError(file string, err error) error {
 	if errors.Is(err, errTooLarge) {
 		line, col := t.pos(t.base)
 		return &SyntaxError{File: file, Line: line, Column: col, Msg: errTooLarge.Error()}
 	}
-	if !errors.As(err, &se) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+	var se *jsontext.SyntacticError
+	if !errors.As(err, &se) {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			line, col := t.pos(t.read)
+			return &SyntaxError{File: file, Line: line, Column: col, Msg: "unexpected end of input"}
+		}
 		return &readError{file: file, err: err}
 	}
-	off, msg := t.read, "unexpected end of input"
-	doc := append([]byte(prefix), t.bytesFrom(from)...)
-	var v json.RawMessage
-	if uerr := json.Unmarshal(doc, &v); errors.As(uerr, &se) && se.Error() != "unexpected end of JSON input" {
-		msg = se.Error()
-		off = max(from+se.Offset-1-int64(len(prefix)), from)
+	off, msg := se.ByteOffset, "invalid JSON"
+	if se.Err != nil {
+		msg = strings.TrimPrefix(se.Err.Error(), "jsontext: ")
+	}
+	switch {
+	case errors.Is(se.Err, io.ErrUnexpectedEOF):
+		off, msg = t.read, "unexpected end of input"
+	case errors.Is(se.Err, jsontext.ErrDuplicateName):
+		msg = fmt.Sprintf("duplicate name %q (each key may appear once)", se.JSONPointer.LastToken())
 	}
 	line, col := t.pos(off)
 	return &SyntaxError{File: file, Line: line, Column: col, Msg: msg}

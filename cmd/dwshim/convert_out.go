@@ -155,6 +155,9 @@ func (w *convertWriter) element(doc []byte) error {
 	return indentTo(w.w, doc, "  ")
 }
 
+// abort flushes what was written without closing any container.
+func (w *convertWriter) abort() error { return w.w.Flush() }
+
 // close finishes the output and flushes it.
 func (w *convertWriter) close() error {
 	var err error

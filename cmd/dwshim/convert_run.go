@@ -76,7 +76,12 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	}
 	if err := *readErr; err != nil {
 		fmt.Fprintln(stderr, err)
-		failed = true
+		// What was written stays, but the containers are left open: the
+		// output of a failed read is never a well-formed document.
+		if err := w.abort(); err != nil {
+			return withCode(1, fmt.Errorf("write output: %w", err))
+		}
+		return withCode(1, nil)
 	}
 	if err := w.close(); err != nil {
 		return withCode(1, fmt.Errorf("write output: %w", err))

@@ -193,7 +193,7 @@ func TestConvertErrorsAndExitCodes(t *testing.T) {
 		{"graph flag on a payload", payload, []string{"convert", "--graph"}, 2, "is a document, not a task graph"},
 		{"-t on a payload", payload, []string{"convert", "-t"}, 2, "is a bare payload, not a task definition"},
 		{"unknown flag", payload, []string{"convert", "--nope"}, 2, "unknown flag"},
-		{"syntax", "{\n  \"image\": \"a\",\n}", []string{"convert"}, 1, "-:3:1: invalid character '}' looking for beginning of object key string"},
+		{"syntax", "{\n  \"image\": \"a\",\n}", []string{"convert"}, 1, "-:2:15: invalid character ',' at start of value"},
 		{"bad image", `{"image": "--privileged", "maxRunTime": 1}`, []string{"convert"}, 1, "/image: invalid image name \"--privileged\""},
 		{"schema", `{"image": "a", "maxRunTime": 1, "env": {"A": 1}}`, []string{"convert"}, 1, "/env/A: "},
 		{"task problem pointer", `{"payload": {"image": "a", "maxRunTime": 0}}`, []string{"convert", "-t"}, 1, "/payload/maxRunTime: "},
@@ -238,5 +238,18 @@ func TestConvertGroupsRepeatedWarnings(t *testing.T) {
 	}
 	if _, _, errs := convertCLI(t, b.String(), "convert", "--graph", "-q"); count(errs, "no scopes key") != 0 || !strings.Contains(errs, "summary: ") {
 		t.Errorf("-q:\n%s", errs)
+	}
+}
+
+// TestConvertTruncatedGraphIsNotADocument: a graph cut short converts what
+// it can, exits 1, and its output does not parse as JSON.
+func TestConvertTruncatedGraphIsNotADocument(t *testing.T) {
+	in := `{"a": {"task": {"payload": {"image": "ubuntu", "maxRunTime": 5}}}, "b": {"task": {"payload": {"ima`
+	code, out, errs := convertCLI(t, in, "convert", "--graph")
+	if code != 1 || !strings.Contains(errs, "unexpected end of input") {
+		t.Fatalf("exit %d, stderr %s", code, errs)
+	}
+	if !strings.Contains(out, `"a"`) || json.Valid([]byte(out)) {
+		t.Errorf("partial output should hold task a and not be valid JSON:\n%s", out)
 	}
 }

@@ -96,7 +96,7 @@ func TestLintExitCodes(t *testing.T) {
 func TestLintMalformedNamesLineColumn(t *testing.T) {
 	f := filepath.Join(lintData, "malformed.json")
 	_, _, errs := runLintCLI(t, "", f)
-	if want := f + ":4:20:"; !strings.Contains(errs, want) {
+	if want := f + ":4:19:"; !strings.Contains(errs, want) {
 		t.Fatalf("stderr %q does not contain %q", errs, want)
 	}
 }
