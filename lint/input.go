@@ -2,7 +2,6 @@ package lint
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/dwshim/dwshim/taskfile"
 )
@@ -28,10 +27,5 @@ func (l *Linter) reportInput(file string, err error, sink Sink, sum *Summary) er
 			p.File = se.File
 		}
 	}
-	sum.Problems++
-	sum.Errors++
-	if err := sink.Problem(p); err != nil {
-		return fmt.Errorf("%w: %w", errSink, err)
-	}
-	return nil
+	return emit(sink, sum, p)
 }

@@ -107,14 +107,8 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 			sum.TasksWithProblems++
 		}
 		for _, p := range res.probs {
-			sum.Problems++
-			if p.Severity == Error {
-				sum.Errors++
-			} else {
-				sum.Warnings++
-			}
-			if err := sink.Problem(p); err != nil {
-				stop = fmt.Errorf("%w: %w", errSink, err)
+			if err := emit(sink, sum, p); err != nil {
+				stop = err
 				cancel()
 				break
 			}
@@ -174,4 +168,33 @@ func (l *Linter) lintAll(ctx context.Context, r *taskfile.Reader) (<-chan lintJo
 		}
 	}()
 	return ordered, readErr
+}
+
+// lintCounted lints one item and counts it in sum (task, skipped, with
+// problems); the problems are not counted until emitted.
+func (l *Linter) lintCounted(ctx context.Context, it *taskfile.Item, sum *Summary) []Problem {
+	sum.Tasks++
+	probs, skipped := l.Lint(ctx, it)
+	if skipped {
+		sum.Skipped++
+		return nil
+	}
+	if len(probs) > 0 {
+		sum.TasksWithProblems++
+	}
+	return probs
+}
+
+// emit counts p in sum and writes it to sink.
+func emit(sink Sink, sum *Summary, p Problem) error {
+	sum.Problems++
+	if p.Severity == Error {
+		sum.Errors++
+	} else {
+		sum.Warnings++
+	}
+	if err := sink.Problem(p); err != nil {
+		return fmt.Errorf("%w: %w", errSink, err)
+	}
+	return nil
 }

@@ -106,16 +106,7 @@ func (l *Linter) lintTemplate(ctx context.Context, name string, res *tctemplate.
 			base = fmt.Sprintf("task %d", t.Index)
 		}
 		it.Label = base
-		sum.Tasks++
-		ps, skipped := l.Lint(ctx, it)
-		if skipped {
-			sum.Skipped++
-			continue
-		}
-		if len(ps) > 0 {
-			sum.TasksWithProblems++
-		}
-		for _, p := range ps {
+		for _, p := range l.lintCounted(ctx, it, sum) {
 			add(p, t.Event, base)
 		}
 	}
@@ -127,14 +118,8 @@ func (l *Linter) lintTemplate(ctx context.Context, name string, res *tctemplate.
 		} else {
 			p.Task = k.task + " (" + strings.Join(evs, ", ") + ")"
 		}
-		sum.Problems++
-		if p.Severity == Error {
-			sum.Errors++
-		} else {
-			sum.Warnings++
-		}
-		if err := sink.Problem(*p); err != nil {
-			return fmt.Errorf("%w: %w", errSink, err)
+		if err := emit(sink, sum, *p); err != nil {
+			return err
 		}
 	}
 	return nil
