@@ -9,21 +9,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
-	"github.com/dwshim/dwshim/plan"
-	"github.com/dwshim/dwshim/runner"
 )
-
-// purgeCachesAtEnd removes every instance of the named caches once the
-// test is over (before dockerWorker's leak check).
-func purgeCachesAtEnd(t *testing.T, env *testEnv, names ...string) {
-	t.Cleanup(func() {
-		for _, n := range names {
-			if err := env.engine.PurgeCaches(context.Background(), &runner.Task{Plan: &plan.Plan{Caches: []plan.Cache{{Name: n}}}}); err != nil {
-				t.Errorf("purge cache %s: %v", n, err)
-			}
-		}
-	})
-}
 
 // backingLog returns the backing log of the first run of task id.
 func backingLog(t *testing.T, env *testEnv, id string) string {
@@ -44,7 +30,7 @@ func TestE2ECachePurgeRequest(t *testing.T) {
 	env.cfg.NumberOfTasksToRun = 3
 	w := env.dockerWorker(t)
 	cache := fmt.Sprintf("purge-e2e-%d", os.Getpid())
-	purgeCachesAtEnd(t, env, cache)
+	t.Cleanup(func() { purgeTestCache(t, cache) }) // before dockerWorker's leak check
 	task := func(id, script string) {
 		env.addTask(t, id, dwPayload(script, map[string]any{"cache": map[string]any{cache: "/cache"}}),
 			map[string]any{"scopes": []string{"docker-worker:cache:" + cache}})

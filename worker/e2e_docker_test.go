@@ -64,7 +64,6 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 		assertNoLeaks(t, label)
 		untagLoadedImages(t)
 	})
-	e.engine = eng
 	rn, err := runner.New(runner.Config{Engine: eng})
 	if err != nil {
 		t.Fatal(err)

@@ -38,7 +38,7 @@ func TestE2EFirefoxBatch(t *testing.T) {
 	w := env.dockerWorker(t)
 	w.opts.Executor.(*D2GExecutor).Proxy.Port = 80
 	cache := fmt.Sprintf("level-3-checkouts-%d", os.Getpid())
-	purgeCachesAtEnd(t, env, cache)
+	t.Cleanup(func() { purgeTestCache(t, cache) }) // before dockerWorker's leak check
 	const logName = "public/logs/firefox.log"
 	script := `echo "cache-before=$(ls /builds/worker/checkouts | tr '\n' ' ')"; echo "$TASK_ID" > /builds/worker/checkouts/$TASK_ID; ` +
 		`echo "video=$TASKCLUSTER_VIDEO_DEVICE proxy=$TASKCLUSTER_PROXY_URL snd=$(ls /dev/snd | tr '\n' ' ')"; ` +

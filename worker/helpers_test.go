@@ -16,7 +16,6 @@ import (
 
 	"github.com/dwshim/dwshim/internal/tcfake"
 	"github.com/dwshim/dwshim/internal/testenv"
-	"github.com/dwshim/dwshim/runner/docker"
 )
 
 const (
@@ -30,9 +29,6 @@ type testEnv struct {
 	fake *tcfake.Server
 	cfg  Config
 	pub  ed25519.PublicKey
-	// engine is the Docker engine of dockerWorker, for tests that must
-	// purge the caches they made.
-	engine *docker.Engine
 }
 
 func newTestEnv(t testing.TB, fo tcfake.Options) *testEnv {
