@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -146,4 +147,58 @@ func TestProtocolIgnoresMalformedMessages(t *testing.T) {
 		t.Error("not initialized after a valid welcome")
 	}
 	toWorkerW.Close()
+}
+
+// TestProtocolRunnerGone: when worker-runner's end fails (a write errors,
+// as EPIPE does once it is gone) log lines go to the fallback and
+// RunnerGone is called once; EOF on its output does the same.
+func TestProtocolRunnerGone(t *testing.T) {
+	toWorkerR, toWorkerW := io.Pipe()
+	toRunnerR, toRunnerW := io.Pipe()
+	t.Cleanup(func() { toWorkerW.Close() })
+	gone := make(chan struct{}, 2)
+	fallback := &syncBuf{}
+	wp := StartProtocol(toWorkerR, toRunnerW, fallback, ProtocolHandlers{RunnerGone: func() { gone <- struct{}{} }})
+	runner := workerproto.NewProtocol(workerproto.NewPipeTransport(toRunnerR, toWorkerW))
+	runner.AddCapability("log")
+	runner.Start(false)
+	runner.WaitUntilInitialized()
+	wp.WaitUntilInitialized()
+	toRunnerR.Close() // worker-runner stops reading: writes fail
+	wp.Log("line after the runner went away")
+	select {
+	case <-gone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("RunnerGone not called after a failed write")
+	}
+	wp.Log("and another")
+	if got := fallback.String(); !strings.Contains(got, "line after the runner went away") || !strings.Contains(got, "and another") {
+		t.Errorf("fallback got %q", got)
+	}
+	toWorkerW.Close() // EOF too: still one call
+	wp.WaitForEOF()
+	time.Sleep(50 * time.Millisecond)
+	if len(gone) != 0 {
+		t.Error("RunnerGone called twice")
+	}
+	if wp.Shutdown() {
+		t.Error("Shutdown reported as sent on a broken stream")
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

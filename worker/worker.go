@@ -37,7 +37,7 @@ type Options struct {
 	ClaimInterval time.Duration
 	// ShutdownGrace bounds how long aborted tasks get to kill their
 	// container and resolve themselves exception/worker-shutdown before
-	// the worker resolves them directly (default 6 s, so that the whole
+	// the worker resolves them directly (default 5 s, so that the whole
 	// shutdown stays within 10 s).
 	ShutdownGrace time.Duration
 	// Retry is the queue and upload retry policy (default DefaultRetryPolicy).
@@ -108,7 +108,7 @@ func New(cfg Config, opts Options) (*Worker, error) {
 		opts.ClaimInterval = 5 * time.Second
 	}
 	if opts.ShutdownGrace <= 0 {
-		opts.ShutdownGrace = 6 * time.Second
+		opts.ShutdownGrace = 5 * time.Second
 	}
 	if opts.Retry == (RetryPolicy{}) {
 		opts.Retry = DefaultRetryPolicy()
