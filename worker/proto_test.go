@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"github.com/dwshim/dwshim/internal/testenv"
 	"io"
 	"strings"
 	"sync"
@@ -157,7 +158,7 @@ func TestProtocolRunnerGone(t *testing.T) {
 	toRunnerR, toRunnerW := io.Pipe()
 	t.Cleanup(func() { toWorkerW.Close() })
 	gone := make(chan struct{}, 2)
-	fallback := &syncBuf{}
+	fallback := &testenv.Buffer{}
 	wp := StartProtocol(toWorkerR, toRunnerW, fallback, ProtocolHandlers{RunnerGone: func() { gone <- struct{}{} }})
 	runner := workerproto.NewProtocol(workerproto.NewPipeTransport(toRunnerR, toWorkerW))
 	runner.AddCapability("log")
@@ -184,21 +185,4 @@ func TestProtocolRunnerGone(t *testing.T) {
 	if wp.Shutdown() {
 		t.Error("Shutdown reported as sent on a broken stream")
 	}
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,25 +54,8 @@ type peer struct {
 	label string
 	queue string
 	cmd   *exec.Cmd
-	out   *syncBuffer
+	out   *testenv.Buffer
 	done  chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // startPeer writes the runner config (as deploy/systemd/worker-runner.yaml
@@ -91,7 +72,7 @@ func startPeer(t *testing.T, name string, workerConfig map[string]any) *peer {
 	fake := tcfake.New(tcfake.Options{})
 	fake.Start()
 	t.Cleanup(fake.Close)
-	p := &peer{t: t, fake: fake, label: "wr-" + name, queue: "dwshim-wr/" + name, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &peer{t: t, fake: fake, label: "wr-" + name, queue: "dwshim-wr/" + name, out: &testenv.Buffer{}, done: make(chan struct{})}
 	const group = "grp"
 	id := "wr-" + name
 	fake.AddClient("worker/"+name, "wr-token", tcfake.WorkerScopes(p.queue, group, id)...)
@@ -378,7 +359,7 @@ func TestRunSignals(t *testing.T) {
 			label := "sig-" + tc.name
 			cmd := exec.Command(self, "run", "--config", cfgPath)
 			cmd.Env = append(os.Environ(), "DWSHIM_RUN_TEST_MAIN=1", "DWSHIM_RUN_TEST_LABEL="+label)
-			out := &syncBuffer{}
+			out := &testenv.Buffer{}
 			cmd.Stdout, cmd.Stderr = out, out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
