@@ -100,6 +100,11 @@ type Config struct {
 
 	CreateObjectArtifacts bool `json:"createObjectArtifacts"`
 
+	// EnableInteractive allows features.interactive (generic-worker's
+	// default: off); InteractivePort is where the shells are served.
+	EnableInteractive bool `json:"enableInteractive"`
+	InteractivePort   int  `json:"interactivePort"`
+
 	WorkerTypeMetadata json.RawMessage `json:"workerTypeMetadata"`
 	WorkerLocation     string          `json:"workerLocation"`
 	PublicIP           string          `json:"publicIP"`
@@ -131,6 +136,7 @@ func DefaultConfig() Config {
 		EnableLoopbackAudio:        true,
 		LoopbackAudioDeviceNumber:  16,
 		LiveLogPortBase:            60098,
+		InteractivePort:            53654,
 		CreateObjectArtifacts:      false,
 		WorkerTypeMetadata:         json.RawMessage(`{}`),
 	}

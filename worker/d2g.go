@@ -85,6 +85,12 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 			return Outcome{Resolution: Exception("malformed-payload")}
 		}
 	}
+	if p.Features.Interactive && (t.Interactive == nil || !cfg.EnableInteractive) {
+		// As generic-worker (issue 6208).
+		t.Log.Errorf("task requests an interactive shell (features.interactive), but this worker pool (%s) has enableInteractive off.\n"+
+			"Remove features.interactive, or run the task on a worker pool with enableInteractive: true.", cfg.TaskQueueID())
+		return Outcome{Resolution: Exception("malformed-payload")}
+	}
 	if o, ok := allocateDevices(t, p, &id); !ok {
 		return o
 	}
@@ -121,6 +127,10 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 			return err
 		}
 	}
+	if p.Features.Interactive {
+		remove := e.publishInteractive(ctx, t, task)
+		defer remove()
+	}
 	res, err := e.Runner.Run(ctx, task, opts)
 	ran = true
 	if err != nil && res.Resolution != runner.Completed {
@@ -137,6 +147,20 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		out.Environment = map[string]any{"imageHash": res.ImageID}
 	}
 	return out
+}
+
+// publishInteractive opens the run's shell endpoint and publishes
+// interactiveArtifact pointing the UI's shell page at it, expiring at
+// maxRunTime + 15 minutes (as generic-worker). It returns what closes the
+// endpoint (and its shells) when the run ends.
+func (e *D2GExecutor) publishInteractive(ctx context.Context, t *TaskRun, task *runner.Task) func() {
+	socket, remove := t.Interactive.Add(task)
+	page := shellPageURL(t.Config.RootURL, socket, t.TaskID, t.RunID)
+	exp := time.Now().Add(task.Plan.MaxRunTime.Std() + 15*time.Minute)
+	if err := t.Artifacts.Reference(ctx, interactiveArtifact, page, "text/html; charset=utf-8", exp); err != nil {
+		t.Log.Warnf("[interactive] could not upload the interactive artifact: %v", err)
+	}
+	return remove
 }
 
 // startProxy serves the taskcluster proxy of run t on the gateway of its

@@ -20,7 +20,8 @@ func stubTranslate(task json.RawMessage, _ translate.Config, _ func([]string) ([
 			Env        map[string]string `json:"env"`
 			MaxRunTime int               `json:"maxRunTime"`
 			Features   struct {
-				Proxy bool `json:"taskclusterProxy"`
+				Proxy       bool `json:"taskclusterProxy"`
+				Interactive bool `json:"interactive"`
 			} `json:"features"`
 		} `json:"payload"`
 	}
@@ -34,7 +35,7 @@ func stubTranslate(task json.RawMessage, _ translate.Config, _ func([]string) ([
 		}}
 	}
 	return &plan.Plan{MaxRunTime: plan.Duration(time.Duration(def.Payload.MaxRunTime) * time.Second),
-			Features: plan.Features{TaskclusterProxy: def.Payload.Features.Proxy}},
+			Features: plan.Features{TaskclusterProxy: def.Payload.Features.Proxy, Interactive: def.Payload.Features.Interactive}},
 		[]translate.Warning{{Pointer: "/features/dind", Message: "not supported"}}, nil
 }
 
@@ -61,10 +62,11 @@ func TestD2GExecutorRejections(t *testing.T) {
 			"[taskcluster:error] malformed-payload: the task cannot run (2 problem(s)):",
 			"[taskcluster:error]   /payload/image: not a valid image reference",
 			"[taskcluster:error]   /scopes: missing docker-worker:capability:privileged"}},
-		"native":  {map[string]any{"command": []string{"true"}}, []string{`/payload: required property "image" is missing`}},
-		"maxrun":  {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
-		"proxy":   {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
-		"notjson": {nil, []string{"/payload: must be an object"}},
+		"native":      {map[string]any{"command": []string{"true"}}, []string{`/payload: required property "image" is missing`}},
+		"maxrun":      {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
+		"proxy":       {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
+		"notjson":     {nil, []string{"/payload: must be an object"}},
+		"interactive": {validPayload(map[string]any{"features": map[string]any{"interactive": true}}), []string{"task requests an interactive shell (features.interactive), but this worker pool (dwshim-test/wt) has enableInteractive off"}},
 	}
 	for id, c := range cases {
 		env.addTask(t, id, c.payload, nil)

@@ -69,6 +69,7 @@ func (e *testEnv) dockerWorker(t *testing.T) *Worker {
 		t.Fatal(err)
 	}
 	opts := testOptions(t, &D2GExecutor{Runner: rn, Translate: planForTask, Proxy: &TaskclusterProxy{Port: freePort(t)}})
+	opts.Shells = eng // used only with enableInteractive
 	return e.newWorker(t, opts)
 }
 

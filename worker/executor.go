@@ -71,6 +71,10 @@ type TaskRun struct {
 	// that ended by itself produced, even when a shutdown cancels ctx just
 	// then. It ends when the worker's shutdown grace is over.
 	Finish context.Context
+	// Interactive serves the run's shell when it asks for one
+	// (features.interactive) and the worker has enableInteractive; nil
+	// otherwise.
+	Interactive *InteractiveServer
 }
 
 // TaskDefinition is the part of a task definition the worker reads.

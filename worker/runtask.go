@@ -181,7 +181,7 @@ func (w *Worker) runTask(ctx context.Context, rs *runState) {
 	default:
 		run := &TaskRun{TaskID: c.TaskID, RunID: c.RunID, Definition: c.Definition,
 			Task: def, Log: tl, Artifacts: arts, Credentials: rs.credentials, Config: &w.cfg, Dir: dir, Slot: rs.slot,
-			ExpandScopes: w.expandScopes(), Finish: finish, Devices: w.devices.forSlot(rs.slot)}
+			ExpandScopes: w.expandScopes(), Finish: finish, Devices: w.devices.forSlot(rs.slot), Interactive: w.shells}
 		if w.purges != nil {
 			run.PurgeRequests = w.purges.requests
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"github.com/dwshim/dwshim/runner"
 	"log/slog"
 	"net"
 	"net/http"
@@ -47,6 +48,12 @@ type Options struct {
 	LiveLogHost string
 	// HTTPClient does artifact PUTs (default http.DefaultClient).
 	HTTPClient *http.Client
+	// Shells starts the interactive shells of features.interactive (the
+	// container engine); with Busybox, a static busybox for images
+	// without a shell. Nil: no interactive shells (such tasks are
+	// malformed-payload, as with enableInteractive off).
+	Shells  runner.Shells
+	Busybox string
 	// StatusPath, when set, is kept as generic-worker's worker-status.json
 	// (see Status); "" keeps none.
 	StatusPath string
@@ -66,6 +73,7 @@ type Worker struct {
 	opts    Options
 	logger  *slog.Logger
 	live    *LiveLogServer
+	shells  *InteractiveServer
 	signer  ed25519.PrivateKey
 	purges  *purgePoller // nil without Options.PurgeCache
 	devices *loopbackDevices
@@ -241,6 +249,11 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 			_ = live.Close(cctx)
 		}()
 	}
+	stopShells, err := w.startInteractive()
+	if err != nil {
+		return ExitInternalError, err
+	}
+	defer stopShells()
 	w.logger.Info("worker started", "taskQueueId", w.cfg.TaskQueueID(), "workerGroup", w.cfg.WorkerGroup,
 		"workerId", w.cfg.WorkerID, "capacity", w.cfg.Capacity)
 	stopWatch := context.AfterFunc(ctx, func() {

@@ -244,6 +244,9 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 		Queue: q, Objects: q, Auth: q, PurgeCache: q, Logger: logger, Protocol: proto, Executor: exec,
 		ClaimInterval: f.claimInterval, StatusPath: worker.DefaultStatusPath(),
 	}
+	if sh, ok := engine.(runner.Shells); ok && cfg.EnableInteractive {
+		opts.Shells, opts.Busybox = sh, findBusybox()
+	}
 	if f.withWorkerRunner {
 		// As generic-worker: worker-manager is asked only under worker-runner.
 		opts.WorkerManager = q
