@@ -142,3 +142,24 @@ func TestLintRootURLExpandsRoles(t *testing.T) {
 		t.Fatalf("role grants the cache scope: exit %d\n%s%s", code, out, errs)
 	}
 }
+
+// TestLintTemplateFlags: --event and --context reach the renderer, and a
+// template's problems are printed at its own lines.
+func TestLintTemplateFlags(t *testing.T) {
+	tmpl := filepath.Join(lintData, "templates", ".taskcluster.yml")
+	code, out, errs := runLintCLI(t, "", "--event", "pull_request.opened", tmpl)
+	if code != 1 || !strings.HasPrefix(out, tmpl+":21:17: error: tests (pull_request.opened) /payload/features/dind: ") {
+		t.Fatalf("--event: exit %d, stdout:\n%s\nstderr: %s", code, out, errs)
+	}
+	ctx := filepath.Join(t.TempDir(), "ctx.yml")
+	if err := os.WriteFile(ctx, []byte("tasks_for: github-release\nevent: {release: {tag_name: v9}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runLintCLI(t, "", "--context", ctx, "--format", "treeherder", tmpl)
+	if code != 1 || !strings.Contains(out, "| publish (context) /payload/image: ") {
+		t.Fatalf("--context: exit %d, stdout:\n%s", code, out)
+	}
+	if code, _, _ = runLintCLI(t, "", "--context", filepath.Join(t.TempDir(), "missing.yml"), tmpl); code != 2 {
+		t.Fatalf("missing --context file: exit %d, want 2", code)
+	}
+}
