@@ -39,8 +39,8 @@ type Task struct {
 // ImageFetcher opens image artifacts.
 type ImageFetcher interface {
 	// Fetch opens the artifact for img (a task-image or indexed-image) as a
-	// stream of its stored bytes: tar, or tar compressed with gzip, zstd or
-	// lz4; the engine detects which by content. Identity is stable for the
+	// stream of its stored bytes: tar, or tar compressed with gzip, zstd, lz4,
+	// xz or bzip2; the engine detects which by content. Identity is stable for the
 	// same artifact (e.g. "task/<taskId>/<path>") and decides image caching.
 	// The caller closes the stream.
 	Fetch(ctx context.Context, img plan.Image) (r io.ReadCloser, identity string, err error)

@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_pkgs=()
-for p in busybox-static docker-registry zstd lz4 curl tmux; do
+for p in busybox-static docker-registry zstd lz4 xz-utils bzip2 curl tmux; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

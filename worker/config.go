@@ -105,6 +105,11 @@ type Config struct {
 	EnableInteractive bool `json:"enableInteractive"`
 	InteractivePort   int  `json:"interactivePort"`
 
+	// ImagePullPolicy says when a named image is pulled: "missing" (the
+	// default, docker-worker's: only when the host lacks it) or "always"
+	// (a pull per task, so a moved tag such as "latest" is never stale).
+	ImagePullPolicy string `json:"imagePullPolicy"`
+
 	WorkerTypeMetadata json.RawMessage `json:"workerTypeMetadata"`
 	WorkerLocation     string          `json:"workerLocation"`
 	PublicIP           string          `json:"publicIP"`
@@ -219,6 +224,9 @@ func (c *Config) Validate() error {
 	var probs []string
 	if len(missing) > 0 {
 		probs = append(probs, "missing required keys: "+strings.Join(missing, ", "))
+	}
+	if p := c.ImagePullPolicy; p != "" && p != "missing" && p != "always" {
+		probs = append(probs, fmt.Sprintf("imagePullPolicy %q is not \"missing\" or \"always\"", p))
 	}
 	if c.Capacity < 1 || c.Capacity > MaxCapacity {
 		probs = append(probs, fmt.Sprintf("capacity %d is outside 1..%d", c.Capacity, MaxCapacity))

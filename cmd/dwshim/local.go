@@ -48,6 +48,8 @@ type localFlags struct {
 	Shell string
 	// ShowEnv prints env values in --dry-run (masked otherwise: secrets).
 	ShowEnv bool
+	// Pull pulls a named image even when it is present (--pull).
+	Pull bool
 }
 
 // localLabels are extra labels on everything dwshim local creates in
@@ -122,6 +124,7 @@ task's (see docs/local.md).`,
 	fl.Lookup("shell").NoOptDefVal = shellAfter
 	fl.BoolVar(&f.ShowEnv, "show-env", false, "with --dry-run, print env values (masked by default: they may hold secrets)")
 	fl.StringVar(&f.LogFile, "log", "", "also write the task log to this file")
+	fl.BoolVar(&f.Pull, "pull", false, "pull a named image even when it is present locally (a tag such as latest may have moved)")
 	return cmd
 }
 
@@ -251,7 +254,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	}
 	defer sink.Close()
 
-	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels)
+	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels, localPullPolicy(f.Pull))
 	if err != nil {
 		if errors.Is(err, runner.ErrEngineUnavailable) {
 			return exitEngineUnavailable, err

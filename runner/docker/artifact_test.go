@@ -18,7 +18,7 @@ import (
 )
 
 func TestDetectAndDecompress(t *testing.T) {
-	for _, c := range []string{"none", "gzip", "zstd", "lz4"} {
+	for _, c := range []string{"none", "gzip", "zstd", "lz4", "xz", "bzip2"} {
 		var plain, packed bytes.Buffer
 		o := testimages.Options{Tags: []string{"x:y"}, Files: map[string]string{"f": "data"}}
 		if err := testimages.Build(&plain, o); err != nil {
@@ -32,7 +32,7 @@ func TestDetectAndDecompress(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c, err)
 		}
-		if want := map[string]Compression{"none": CompressionNone, "gzip": CompressionGzip, "zstd": CompressionZstd, "lz4": CompressionLZ4}[c]; d.kind != want {
+		if want := map[string]Compression{"none": CompressionNone, "gzip": CompressionGzip, "zstd": CompressionZstd, "lz4": CompressionLZ4, "xz": CompressionXZ, "bzip2": CompressionBzip}[c]; d.kind != want {
 			t.Errorf("%s: detected %s", c, d.kind)
 		}
 		got, err := io.ReadAll(d)
@@ -199,7 +199,45 @@ func TestArtifactNotAnImage(t *testing.T) {
 	task := artifactTask(t, "junk", &countingFetcher{path: p, id: t.Name()})
 	defer e.Destroy(context.Background(), task)
 	err := e.Prepare(context.Background(), task, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "not a tar, gzip, zstd or lz4") {
+	if err == nil || !strings.Contains(err.Error(), "not a tar, gzip, zstd, lz4, xz or bzip2") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestArtifactXZAndBzip2 loads tarballs compressed by the xz and bzip2
+// commands (d2g's `docker load` accepted them).
+func TestArtifactXZAndBzip2(t *testing.T) {
+	e := newTestEngine(t)
+	for _, c := range []string{"xz", "bzip2"} {
+		task := artifactTask(t, "compressed-"+c, &countingFetcher{path: artifactFile(t, c), id: t.Name() + "/" + c})
+		t.Cleanup(func() { e.Destroy(context.Background(), task) })
+		var log, out bytes.Buffer
+		if err := e.Prepare(context.Background(), task, &log); err != nil {
+			t.Fatalf("%s: %v\n%s", c, err, log.String())
+		}
+		if !strings.Contains(log.String(), "a "+c+"-compressed tar") {
+			t.Errorf("%s: log %q", c, log.String())
+		}
+		if ex, err := e.Run(context.Background(), task, &out); err != nil || ex.Code != 0 || out.String() != t.Name() {
+			t.Errorf("%s: exit %+v err %v out %q", c, ex, err, out.String())
+		}
+	}
+}
+
+// TestXZDictionaryBound: an xz stream asking for a dictionary over the
+// bound is refused before anything is allocated.
+func TestXZDictionaryBound(t *testing.T) {
+	head := func(code byte) []byte {
+		h := append([]byte{}, magicXZ...)
+		h = append(h, 0, 1, 0, 0, 0, 0) // flags (CRC32), CRC
+		// Block header: size (2+1)*4=12 bytes: flags (1 filter), LZMA2 id, 1 byte of props, padding, CRC.
+		h = append(h, 2, 0x00, 0x21, 0x01, code, 0, 0, 0, 0, 0, 0, 0)
+		return append(h, make([]byte, 500)...)
+	}
+	if err := checkXZDict(head(22)); err != nil { // 8 MiB (xz -6)
+		t.Errorf("8 MiB: %v", err)
+	}
+	if err := checkXZDict(head(36)); err == nil || !strings.Contains(err.Error(), "1024 MiB dictionary") {
+		t.Errorf("1 GiB: %v", err)
 	}
 }

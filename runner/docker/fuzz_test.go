@@ -12,7 +12,7 @@ import (
 // decompression and the archive rewrite: errors are fine, panics and
 // hangs are not.
 func FuzzArtifactStream(f *testing.F) {
-	for _, c := range []string{"none", "gzip", "zstd", "lz4"} {
+	for _, c := range []string{"none", "gzip", "zstd", "lz4", "xz", "bzip2"} {
 		var b bytes.Buffer
 		if err := testimages.Build(&b, testimages.Options{Compression: c, BusyboxPath: "/dev/null"}); err != nil {
 			f.Fatal(err)

@@ -270,3 +270,30 @@ func TestPullProgress(t *testing.T) {
 		t.Errorf("%d progress lines:\n%s", len(lines), log.String())
 	}
 }
+
+// TestPullNotFoundWithLocalCopy: under PullAlways, a registry that
+// answers "not found" for an image the daemon has never fails the task:
+// the local copy runs, said so in the log.
+func TestPullNotFoundWithLocalCopy(t *testing.T) {
+	cli := requireDocker(t)
+	requireImage(t, cli, testimages.RegistryImage)
+	ref := fmt.Sprintf("127.0.0.1:5000/dwshim-test/local-only-%d:latest", os.Getpid())
+	if _, err := cli.ImageTag(context.Background(), client.ImageTagOptions{Source: testimages.BaseImage, Target: ref}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cli.ImageRemove(context.Background(), ref, client.ImageRemoveOptions{}) })
+	e := newTestEngine(t)
+	e.opts.PullPolicy = PullAlways
+	task := &runner.Task{Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: ref}, Command: []string{"echo", "ok"}}, Key: "not-found-local", WorkerID: testWorker}
+	t.Cleanup(func() { e.Destroy(context.Background(), task) })
+	var log, out bytes.Buffer
+	if err := e.Prepare(context.Background(), task, &log); err != nil {
+		t.Fatalf("Prepare: %v\n%s", err, log.String())
+	}
+	if !strings.Contains(log.String(), "using the copy present locally") {
+		t.Errorf("log %q", log.String())
+	}
+	if ex, err := e.Run(context.Background(), task, &out); err != nil || ex.Code != 0 || out.String() != "ok\n" {
+		t.Errorf("exit %+v err %v out %q", ex, err, out.String())
+	}
+}

@@ -22,14 +22,27 @@ type PullPolicy string
 
 // Pull policies.
 const (
-	// PullAlways pulls a tag for every task (docker-worker issue #8004:
-	// "latest" must mean latest). A reference pinned by digest is pulled
-	// only when absent. The default, for workers.
-	PullAlways PullPolicy = "always"
-	// PullIfMissing uses the local image when there is one, as `docker run`
-	// does (dwshim local: images built on the machine, no registry).
+	// PullIfMissing uses the local image when there is one, as
+	// docker-worker did and as `docker run` does. The default: a pull per
+	// task costs a registry round trip (and rate limits) per task.
 	PullIfMissing PullPolicy = "missing"
+	// PullAlways pulls a tag for every task, so a tag that moved on the
+	// registry ("latest") is not served stale from the host
+	// (taskcluster#8004). A reference pinned by digest is still pulled
+	// only when absent.
+	PullAlways PullPolicy = "always"
 )
+
+// ParsePullPolicy reads a pull policy ("" is the default, PullIfMissing).
+func ParsePullPolicy(s string) (PullPolicy, error) {
+	switch PullPolicy(s) {
+	case "", PullIfMissing:
+		return PullIfMissing, nil
+	case PullAlways:
+		return PullAlways, nil
+	}
+	return "", fmt.Errorf("pull policy %q: want %q or %q", s, PullIfMissing, PullAlways)
+}
 
 // prepareNamed makes the registry image ref available and returns the
 // reference to create the container from.
@@ -67,14 +80,18 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 	if err == nil {
 		return ref, nil
 	}
-	if errors.Is(err, runner.ErrImageNotFound) || errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
+	if errors.Is(err, runner.ErrEngineUnavailable) || ctx.Err() != nil {
 		return "", err
 	}
 	if !present {
+		if errors.Is(err, runner.ErrImageNotFound) {
+			return "", err
+		}
 		return "", fmt.Errorf("%w (not present locally): %w", runner.ErrImageUnavailable, err)
 	}
-	// The registry is unreachable or unwell but the image is here: better
-	// a possibly stale image, said so in the task log, than a failed task.
+	// The registry is unreachable, unwell, or does not know the image (one
+	// built or loaded on this machine) but the image is here: better a
+	// possibly stale image, said so in the task log, than a failed task.
 	fmt.Fprintf(log, "Warning: could not pull %s (%v); using the copy present locally\n", ref, err)
 	return ref, nil
 }

@@ -35,7 +35,7 @@ type Options struct {
 	// "tcp://…"). Empty: DOCKER_HOST and the other DOCKER_* variables, else
 	// the default socket.
 	Host string
-	// PullPolicy says when named images are pulled. Default PullAlways.
+	// PullPolicy says when named images are pulled. Default PullIfMissing.
 	PullPolicy PullPolicy
 	// Pull is the retry policy of image pulls.
 	Pull RetryPolicy
@@ -146,7 +146,7 @@ func New(opts Options) (*Engine, error) {
 		opts.MaxImages = 20
 	}
 	if opts.PullPolicy == "" {
-		opts.PullPolicy = PullAlways
+		opts.PullPolicy = PullIfMissing
 	}
 	if opts.ImageRepo == "" {
 		opts.ImageRepo = ArtifactRepo

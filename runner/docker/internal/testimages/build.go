@@ -17,6 +17,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"slices"
 	"time"
 
@@ -42,7 +43,8 @@ var Applets = []string{
 type Options struct {
 	// Tags are the RepoTags of the image (none: an untagged image).
 	Tags []string
-	// Compression: "none" (or ""), "gzip", "zstd" or "lz4".
+	// Compression: "none" (or ""), "gzip", "zstd", "lz4", "xz" or "bzip2"
+	// (the last two through the xz and bzip2 commands).
 	Compression string
 	// Labels go into the image config (tests label their images
 	// dwshim.test=<name>, which also makes each image ID distinct).
@@ -180,8 +182,23 @@ func compressor(w io.Writer, c string) (io.Writer, func() error, error) {
 	case "lz4":
 		zw := lz4.NewWriter(w)
 		return zw, zw.Close, nil
+	case "xz", "bzip2":
+		// The tools users compress with (Debian's xz-utils and bzip2).
+		cmd := exec.Command(c, "-c", "-1")
+		cmd.Stdout = w
+		in, err := cmd.StdinPipe()
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, nil, fmt.Errorf("%s (install xz-utils / bzip2): %w", c, err)
+		}
+		return in, func() error {
+			in.Close()
+			return cmd.Wait()
+		}, nil
 	}
-	return nil, nil, fmt.Errorf("unknown compression %q (want none, gzip, zstd or lz4)", c)
+	return nil, nil, fmt.Errorf("unknown compression %q (want none, gzip, zstd, lz4, xz or bzip2)", c)
 }
 
 func countingWrite(w io.Writer, f func(io.Writer) error) (int64, error) {

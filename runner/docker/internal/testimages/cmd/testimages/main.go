@@ -5,7 +5,7 @@
 //	go run ./runner/docker/internal/testimages/cmd/testimages [flags]
 //
 //	--out FILE       write the image tarball to FILE
-//	--compress C     none, gzip, zstd or lz4 (for --out)
+//	--compress C     none, gzip, zstd, lz4, xz or bzip2 (for --out)
 //	--tag REF        image tag (default dwshim-test/busybox:latest)
 //	--load           load the image into the daemon (default when no --out)
 //	--if-missing     do nothing when the tag is already in the daemon
@@ -51,7 +51,7 @@ func main() {
 func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("testimages", flag.ContinueOnError)
 	out := fs.String("out", "", "write the image tarball to this file")
-	comp := fs.String("compress", "none", "none, gzip, zstd or lz4")
+	comp := fs.String("compress", "none", "none, gzip, zstd, lz4, xz or bzip2")
 	tag := fs.String("tag", testimages.BaseImage, "image tag")
 	load := fs.Bool("load", false, "load into the daemon")
 	ifMissing := fs.Bool("if-missing", false, "skip when the tag exists")
