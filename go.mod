@@ -19,6 +19,7 @@ require (
 	github.com/taskcluster/httpbackoff/v3 v3.1.0
 	github.com/taskcluster/slugid-go v1.1.0
 	github.com/taskcluster/taskcluster/v44 v44.23.4
+	github.com/ulikunitz/xz v0.5.17
 	github.com/xeipuuv/gojsonschema v1.2.0
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/term v0.37.0
@@ -45,7 +46,6 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	github.com/taskcluster/taskcluster-lib-urls v13.0.1+incompatible // indirect
 	github.com/tent/hawk-go v0.0.0-20161026210932-d341ea318957 // indirect
-	github.com/ulikunitz/xz v0.5.17 // indirect
 	github.com/xeipuuv/gojsonpointer v0.0.0-20190905194746-02993c407bfb // indirect
 	github.com/xeipuuv/gojsonreference v0.0.0-20180127040603-bd5ef7bd5415 // indirect
 	go.opentelemetry.io/auto/sdk v1.1.0 // indirect
