@@ -5,7 +5,7 @@ BIN := bin/dwshim
 SHARED ?= $(abspath ../shared)
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build dist test test-env test-go jsone-spec vet fmt-check bench fuzz soak demo demo-worker clean tools
+.PHONY: all build dist test test-env test-go jsone-spec vet fmt-check tidy-check bench fuzz soak demo demo-worker clean tools
 
 # The real worker-runner the tests run dwshim under: start-worker from the
 # v44 module, built from the separate tools module (tools/go.mod) into the
@@ -24,13 +24,18 @@ dist:
 	$(GO) -C tools/dist run . -root $(CURDIR) -out $(CURDIR)/dist $(if $(VERSION),-version $(VERSION))
 
 # test: install and start what the tests need, then run every test.
-test: test-env tools fmt-check vet test-go jsone-spec
+test: test-env tools fmt-check tidy-check vet test-go jsone-spec
 
 tools:
 	cd tools && $(GO) build -trimpath -o $(START_WORKER) github.com/taskcluster/taskcluster/v44/tools/worker-runner/cmd/start-worker
 
 test-env:
 	bash scripts/test-env.sh
+
+# tidy-check: go.mod/go.sum are exactly what the imports need (direct
+# requirements not marked // indirect).
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
