@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/dwshim/dwshim/taskfile"
@@ -42,7 +43,7 @@ type task struct {
 	scopes  []string
 	deps    []string
 	queue   string
-	refs    map[string]ref
+	refs    map[string]taskfile.Ref
 	badRefs map[string]bool // malformed references, already reported
 	probs   []Problem
 }
@@ -62,8 +63,8 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 	}
 	t := &task{it: it, prefix: it.Pointer, isDef: it.Kind == taskfile.TaskDefinition}
 	raw := []byte(it.Raw)
-	if mayHaveRefs(raw) {
-		out, refs, rp, err := replaceRefs(raw)
+	if taskfile.MayHaveRefs(raw) {
+		out, refs, rp, err := taskfile.ReplaceRefs(raw, false)
 		if err != nil {
 			t.add(RuleSchema, Error, "", fmt.Sprintf("cannot decode the task: %v", err))
 			return t.probs, false
@@ -205,8 +206,8 @@ func (t *task) checkTaskImage(taskID string) {
 
 // checkRefDependency checks a referenced image taskId against the graph
 // entry's dependencies (edge name → label).
-func (t *task) checkRefDependency(ptr string, r ref) {
-	name, ok := refLabel(r.Text)
+func (t *task) checkRefDependency(ptr string, r taskfile.Ref) {
+	name, ok := taskfile.RefLabel(r.Text)
 	if !ok {
 		t.add(RuleUnresolvedReference, Error, ptr, fmt.Sprintf("%s %q names no task: expected \"<edge-name>\"", r.Kind, r.Text))
 		return
@@ -243,4 +244,11 @@ func (t *task) checkOnExitStatus(p *translate.DockerWorkerPayload) {
 	}
 	check("retry", p.OnExitStatus.Retry, 1)
 	check("purgeCaches", p.OnExitStatus.PurgeCaches, 0)
+}
+
+func escapePointer(s string) string {
+	if !strings.ContainsAny(s, "~/") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

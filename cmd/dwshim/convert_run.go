@@ -179,11 +179,34 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 	cfg := c.cfg
 	slug := stableSlug(it.Raw)
 	cfg.ContainerName = func() string { return "taskcontainer_" + slug }
+	// taskgraph's task-reference / artifact-reference objects: replaced by
+	// placeholders for the translation, put back into its output.
+	raw := it.Raw
+	var refs map[string]taskfile.Ref
+	if taskfile.MayHaveRefs(raw) {
+		out, rs, rp, err := taskfile.ReplaceRefs(raw, true)
+		if err != nil {
+			res.problems = append(res.problems, "/: cannot decode the task: "+err.Error())
+			return res
+		}
+		for _, p := range rp {
+			res.problems = append(res.problems, translate.Problem{Pointer: p.Pointer, Message: p.Message}.String())
+		}
+		if len(rp) > 0 {
+			return res
+		}
+		if out != nil {
+			raw, refs = out, rs
+		}
+	}
 	var err error
 	if it.Kind == taskfile.TaskDefinition {
-		err = c.task(it, cfg, &res)
+		err = c.task(raw, cfg, &res)
 	} else {
-		err = c.payload(it, cfg, &res)
+		err = c.payload(raw, cfg, &res)
+	}
+	if err == nil && refs != nil && res.doc != nil {
+		res.doc, err = taskfile.RestoreRefs(res.doc, refs)
 	}
 	if err != nil {
 		res.doc = nil
@@ -199,8 +222,8 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 	return res
 }
 
-func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *converted) error {
-	p, err := translate.DecodePayload(it.Raw)
+func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) error {
+	p, err := translate.DecodePayload(raw)
 	if err != nil {
 		return err
 	}
@@ -238,8 +261,8 @@ func (c *converter) payload(it *taskfile.Item, cfg translate.Config, res *conver
 	return nil
 }
 
-func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted) error {
-	tr, err := translate.TranslateTask(it.Raw, cfg, translate.TaskOptions{})
+func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error {
+	tr, err := translate.TranslateTask(raw, cfg, translate.TaskOptions{})
 	if err != nil {
 		return err
 	}
@@ -277,7 +300,7 @@ func (c *converter) task(it *taskfile.Item, cfg translate.Config, res *converted
 			return err
 		}
 	}
-	res.doc = spliceTask(it.Raw, tr.Task, pl, scopes)
+	res.doc = spliceTask(raw, tr.Task, pl, scopes)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -251,5 +252,42 @@ func TestConvertTruncatedGraphIsNotADocument(t *testing.T) {
 	}
 	if !strings.Contains(out, `"a"`) || json.Valid([]byte(out)) {
 		t.Errorf("partial output should hold task a and not be valid JSON:\n%s", out)
+	}
+}
+
+// TestConvertKeepsTaskgraphReferences: a full (unresolved) task graph's
+// task-reference objects survive conversion where taskgraph resolves
+// them, and lint accepts the same graph.
+func TestConvertKeepsTaskgraphReferences(t *testing.T) {
+	f := filepath.Join("..", "..", "testdata", "convert", "refs-graph.json")
+	code, out, errs := convertCLI(t, "", "convert", "--graph", f)
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, errs)
+	}
+	var graph map[string]struct {
+		Task struct {
+			Dependencies []any `json:"dependencies"`
+			Payload      struct {
+				Command [][]any `json:"command"`
+				Mounts  []struct {
+					Content map[string]any `json:"content"`
+				} `json:"mounts"`
+			} `json:"payload"`
+		} `json:"task"`
+	}
+	if err := json.Unmarshal([]byte(out), &graph); err != nil {
+		t.Fatal(err)
+	}
+	ref := map[string]any{"task-reference": "<docker-image>"}
+	b := graph["build"].Task
+	if len(b.Payload.Mounts) != 1 || !reflect.DeepEqual(b.Payload.Mounts[0].Content["taskId"], ref) ||
+		!reflect.DeepEqual(b.Dependencies, []any{ref}) {
+		t.Errorf("references lost: %+v", b)
+	}
+	if cmd := b.Payload.Command[0]; !reflect.DeepEqual(cmd[len(cmd)-1], map[string]any{"task-reference": "<decision>"}) {
+		t.Errorf("command reference lost: %v", cmd)
+	}
+	if code, out, errs := convertCLI(t, "", "lint", f); code != 0 {
+		t.Errorf("lint: exit %d\n%s%s", code, out, errs)
 	}
 }
