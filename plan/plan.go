@@ -45,7 +45,28 @@ type Plan struct {
 	TTY bool `json:"tty"`
 	// SupersederURL is carried for completeness; dwshim does not use it.
 	SupersederURL string `json:"supersederUrl,omitempty"`
+	// Limits are the resource bounds the worker pool sets; none by default,
+	// as in d2g (docker run --memory-swap -1 --pids-limit -1).
+	Limits Limits `json:"limits,omitzero"`
 }
+
+// Limits are per-task resource bounds from the worker pool's config (not
+// the payload). Zero means no limit.
+type Limits struct {
+	// MemoryBytes bounds the container's memory (swap included); a task
+	// that exceeds it is OOM-killed and fails naming the limit.
+	MemoryBytes int64 `json:"memoryBytes,omitempty"`
+	// Pids bounds the number of processes and threads in the container; a
+	// task that reaches it fails naming the limit.
+	Pids int64 `json:"pids,omitempty"`
+}
+
+// Limit config keys (generic-worker has no per-task limits: these are
+// dwshim's), named in messages about a task that exceeded one.
+const (
+	LimitKeyMemory = "taskMemoryLimitBytes"
+	LimitKeyPids   = "taskPidsLimit"
+)
 
 // ImageKind says where an image comes from.
 type ImageKind string

@@ -51,6 +51,10 @@ type ImageFetcher interface {
 type Exit struct {
 	Code      int  `json:"code"`
 	OOMKilled bool `json:"oomKilled,omitempty"`
+	// PidsLimitReached: the container's process count reached
+	// Plan.Limits.Pids while it ran (sampled: a burst between samples can
+	// go unseen, but the limit applied all the same).
+	PidsLimitReached bool `json:"pidsLimitReached,omitempty"`
 	// TimedOut: the container was killed at maxRunTime.
 	TimedOut bool `json:"timedOut,omitempty"`
 	// Cancelled: the container was killed because the context ended.

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"slices"
 	"time"
+
+	"github.com/dwshim/dwshim/plan"
 )
 
 // WorkerInfo is what the task log header says about the worker. Empty
@@ -190,8 +192,18 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 		res.TimedOut, res.Exit.TimedOut = true, true
 		log.Errorf("Task timeout after %s seconds. Force killing container.", seconds(p.MaxRunTime.Std()))
 	}
+	limitHit := false
 	if exit.OOMKilled {
-		log.Errorf("The container was killed: out of memory.")
+		if m := p.Limits.MemoryBytes; m > 0 {
+			limitHit = true
+			log.Errorf("Task exceeded the worker pool's memory limit of %d bytes (%s): the container was killed.", m, plan.LimitKeyMemory)
+		} else {
+			log.Errorf("The container was killed: out of memory.")
+		}
+	}
+	if exit.PidsLimitReached && exit.Code != 0 {
+		limitHit = true
+		log.Errorf("Task reached the worker pool's limit of %d processes (%s); it cannot start more than that.", p.Limits.Pids, plan.LimitKeyPids)
 	}
 	if ctx.Err() != nil && exit.Cancelled {
 		// Only when the engine killed it: a container that exited by itself
@@ -201,6 +213,13 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 	}
 	log.Infof("=== Task Finished ===")
 	r.policy(res, p.OnExit.Retry)
+	if limitHit && (res.Reason == ReasonIntermittentTask || res.Reason == ReasonCompleted) {
+		// Exceeding the pool's limit fails the task, even when only a
+		// child was OOM-killed and the command exited 0; retrying would
+		// exceed it again (onExitStatus.retry does not apply).
+		res.Resolution, res.Reason = Failed, ReasonFailed
+		res.Message = fmt.Sprintf("task exceeded a resource limit of the worker pool (exit code %d)", res.ExitCode)
+	}
 	if res.Cancelled {
 		// The caller wants the run over: no artifacts, as docker-worker.
 		return true

@@ -121,6 +121,38 @@ func TestOOMKilled(t *testing.T) {
 	}
 }
 
+// A task exceeding the pool's limits fails naming the limit, even with
+// exit 0 (only a child was OOM-killed) or an exit code listed in retry.
+func TestPoolLimitsFailTheTask(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		exit Exit
+		want string
+	}{
+		{"memory exit 0", Exit{Code: 0, OOMKilled: true}, "Task exceeded the worker pool's memory limit of 67108864 bytes (taskMemoryLimitBytes)"},
+		{"memory retried code", Exit{Code: 36, OOMKilled: true}, "(taskMemoryLimitBytes)"},
+		{"pids", Exit{Code: 36, PidsLimitReached: true}, "Task reached the worker pool's limit of 20 processes (taskPidsLimit)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &memEngine{run: func(context.Context, io.Writer) (Exit, error) { return tc.exit, nil }}
+			task := newTestTask()
+			task.Plan.Limits = plan.Limits{MemoryBytes: 64 << 20, Pids: 20}
+			task.Plan.OnExit.Retry = []int{36}
+			res, log, _ := run(t, e, task, context.Background(), nil)
+			if res.Resolution != Failed || res.Reason != ReasonFailed || !strings.Contains(log, "[taskcluster:error] "+tc.want) && !strings.Contains(log, tc.want) {
+				t.Errorf("got %s/%s\n%s", res.Resolution, res.Reason, log)
+			}
+		})
+	}
+	// A pids count at the limit with exit 0 is a task that coped: completed.
+	e := &memEngine{run: func(context.Context, io.Writer) (Exit, error) { return Exit{PidsLimitReached: true}, nil }}
+	task := newTestTask()
+	task.Plan.Limits.Pids = 20
+	if res, _, _ := run(t, e, task, context.Background(), nil); res.Resolution != Completed {
+		t.Errorf("pids at the limit, exit 0: %s", res.Resolution)
+	}
+}
+
 func blockUntilDone(ctx context.Context, w io.Writer) (Exit, error) {
 	io.WriteString(w, "sleeping")
 	<-ctx.Done()

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -70,6 +71,12 @@ type Config struct {
 	DownloadsDir               string `json:"downloadsDir"`
 	CleanUpTaskDirs            bool   `json:"cleanUpTaskDirs"`
 	RequiredDiskSpaceMegabytes int    `json:"requiredDiskSpaceMegabytes"`
+
+	// TaskMemoryLimitBytes / TaskPidsLimit bound every task's container
+	// (dwshim keys; generic-worker has none): 0, the default, is no
+	// limit, as d2g. A task that exceeds one fails naming it.
+	TaskMemoryLimitBytes int64 `json:"taskMemoryLimitBytes"`
+	TaskPidsLimit        int64 `json:"taskPidsLimit"`
 
 	D2GConfig             translate.Config `json:"d2gConfig"`
 	DisableNativePayloads bool             `json:"disableNativePayloads"`
@@ -248,6 +255,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	probs = append(probs, c.loopbackProblems()...)
+	if m := c.TaskMemoryLimitBytes; m < 0 || (m > 0 && m < minTaskMemory) {
+		probs = append(probs, fmt.Sprintf("taskMemoryLimitBytes %d must be 0 (no limit) or at least %d (Docker's minimum)", m, minTaskMemory))
+	}
+	if c.TaskPidsLimit < 0 {
+		probs = append(probs, fmt.Sprintf("taskPidsLimit %d must be 0 (no limit) or positive", c.TaskPidsLimit))
+	}
 	for _, ip := range []struct{ name, v string }{{"publicIP", c.PublicIP}, {"privateIP", c.PrivateIP}} {
 		if ip.v != "" && net.ParseIP(ip.v) == nil {
 			probs = append(probs, fmt.Sprintf("%s %q is not an IP address", ip.name, ip.v))
@@ -260,6 +273,14 @@ func (c *Config) Validate() error {
 		return &ConfigError{Code: ExitInvalidConfig, Err: errors.New(strings.Join(probs, "; "))}
 	}
 	return nil
+}
+
+// minTaskMemory is the smallest memory limit Docker accepts (6 MiB).
+const minTaskMemory = 6 << 20
+
+// Limits are the per-task resource bounds of the config.
+func (c *Config) Limits() plan.Limits {
+	return plan.Limits{MemoryBytes: c.TaskMemoryLimitBytes, Pids: c.TaskPidsLimit}
 }
 
 // TaskQueueID is provisionerId/workerType.

@@ -1,6 +1,8 @@
 package worker
 
 import (
+	"github.com/dwshim/dwshim/plan"
+
 	"errors"
 	"os"
 	"path/filepath"
@@ -36,6 +38,18 @@ func TestParseConfig(t *testing.T) {
 				t.Errorf("metadata %s queue %s", c.WorkerTypeMetadata, c.TaskQueueID())
 			}
 		}},
+		{name: "limits off by default", in: minimalConfig, check: func(t *testing.T, c Config) {
+			if c.Limits() != (plan.Limits{}) {
+				t.Errorf("limits %+v", c.Limits())
+			}
+		}},
+		{name: "limits", in: strings.TrimSuffix(minimalConfig, "}") + `,"taskMemoryLimitBytes":1073741824,"taskPidsLimit":512}`, check: func(t *testing.T, c Config) {
+			if c.Limits() != (plan.Limits{MemoryBytes: 1 << 30, Pids: 512}) {
+				t.Errorf("limits %+v", c.Limits())
+			}
+		}},
+		{name: "limits invalid", in: strings.TrimSuffix(minimalConfig, "}") + `,"taskMemoryLimitBytes":1000,"taskPidsLimit":-1}`,
+			wantCode: ExitInvalidConfig, wantErr: "taskMemoryLimitBytes 1000 must be 0 (no limit) or at least 6291456"},
 		{name: "d2gConfig partial merge and unknown keys", in: strings.TrimSuffix(minimalConfig, "}") +
 			`,"d2gConfig":{"enableD2G":true,"allowPrivileged":false},"deploymentId":"x","wstAudience":"a","capacity":3,"workerTypeMetadata":{"a":1}}`,
 			check: func(t *testing.T, c Config) {

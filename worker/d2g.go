@@ -72,6 +72,7 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 			p.MaxRunTime.Std(), max)
 		return Outcome{Resolution: Exception("malformed-payload")}
 	}
+	p.Limits = cfg.Limits()
 	id := plan.Identity{
 		TaskID: t.TaskID, RunID: t.RunID, TaskGroupID: t.Task.TaskGroupID, RootURL: cfg.RootURL,
 		WorkerType: cfg.WorkerType, WorkerPool: cfg.TaskQueueID(), WorkerGroup: cfg.WorkerGroup,

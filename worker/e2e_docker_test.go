@@ -446,3 +446,37 @@ func purgeTestCache(t *testing.T, name string) {
 		t.Errorf("purge cache %s: %v", name, err)
 	}
 }
+
+// TestE2EResourceLimits: the pool's per-task limits apply to the container,
+// and a task exceeding one is resolved failed (even when its exit code is
+// in onExitStatus.retry) with a log line naming the limit and its key.
+func TestE2EResourceLimits(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.NumberOfTasksToRun = 3
+	env.cfg.TaskMemoryLimitBytes = 64 << 20
+	env.cfg.TaskPidsLimit = 20
+	w := env.dockerWorker(t)
+	env.addTask(t, "mem", dwPayload("dd if=/dev/zero of=/dev/null bs=256M count=1; echo survived", map[string]any{
+		"onExitStatus": map[string]any{"retry": []int{137}}}), nil)
+	// sh, 18 sleeps and "sleep 2": 20 processes for 2 s (one more fork
+	// would fail and end the shell at once, too fast to be seen).
+	env.addTask(t, "pids", dwPayload("for i in $(seq 18); do sleep 30 & done; sleep 2; exit 7", map[string]any{
+		"onExitStatus": map[string]any{"retry": []int{7}}}), nil)
+	env.addTask(t, "small", dwPayload("dd if=/dev/zero of=/dev/null bs=8M count=1 && echo small-ok", nil), nil)
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for id, want := range map[string][2]string{
+		"mem":   {"failed", "[taskcluster:error] Task exceeded the worker pool's memory limit of 67108864 bytes (taskMemoryLimitBytes)"},
+		"pids":  {"failed", "[taskcluster:error] Task reached the worker pool's limit of 20 processes (taskPidsLimit)"},
+		"small": {"completed", "small-ok"},
+	} {
+		st, _ := env.fake.Task(id)
+		r := st.Runs[0]
+		bl, _ := r.Artifact(backingLogName)
+		if r.ReasonResolved != want[0] || !strings.Contains(string(bl.Data), want[1]) {
+			t.Errorf("%s: %s/%s, want %s and %q in the log:\n%s", id, r.State, r.ReasonResolved, want[0], want[1], bl.Data)
+		}
+	}
+}

@@ -173,6 +173,12 @@ func containerSpec(t *runner.Task, image string, caches map[string]string, extra
 	}
 	hc.MemorySwap = -1
 	hc.PidsLimit = &minusOne
+	if m := p.Limits.MemoryBytes; m > 0 {
+		hc.Memory, hc.MemorySwap = m, m // no swap beyond the limit
+	}
+	if n := p.Limits.Pids; n > 0 {
+		hc.PidsLimit = &n
+	}
 	if p.Capabilities.Ptrace && !p.Capabilities.Privileged {
 		hc.CapAdd = []string{"SYS_PTRACE"}
 	}

@@ -69,6 +69,10 @@ func TestContainerSpec(t *testing.T) {
 			hc.ShmSize = 0
 			hc.Mounts = []mount.Mount{{Type: mount.TypeBind, Source: "/dev/shm", Target: "/dev/shm"}}
 		}},
+		{"pool limits", func(t *runner.Task) { t.Plan.Limits = plan.Limits{MemoryBytes: 64 << 20, Pids: 100} }, func(hc *container.HostConfig) {
+			pids := int64(100)
+			hc.Memory, hc.MemorySwap, hc.PidsLimit = 64<<20, 64<<20, &pids
+		}},
 		{"gpus", func(t *runner.Task) { t.Plan.Capabilities.GPUs = "all" }, func(hc *container.HostConfig) {
 			hc.DeviceRequests = []container.DeviceRequest{{Count: -1, Capabilities: [][]string{{"gpu"}}}}
 		}},

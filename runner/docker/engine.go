@@ -160,6 +160,8 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		}
 		return runner.Exit{}, wrap("start container", err)
 	}
+	pidsReached := e.watchPids(ctx, created.ID, t.Plan.Limits.Pids)
+	defer pidsReached()
 	select {
 	case res := <-wait.Result:
 		if res.Error != nil && res.Error.Message != "" {
@@ -168,8 +170,11 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	case err := <-wait.Error:
 		return runner.Exit{}, wrap("wait for container", err)
 	case <-ctx.Done():
-		return e.kill(created.ID, ctx, wait, att.Close, copied)
+		ex, err := e.kill(created.ID, ctx, wait, att.Close, copied)
+		ex.PidsLimitReached = pidsReached()
+		return ex, err
 	}
+	reached := pidsReached()
 	// The attach stream ends once the container's output is drained.
 	select {
 	case <-copied:
@@ -178,7 +183,9 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		}
 	case <-ctx.Done():
 	}
-	return e.exitOf(context.WithoutCancel(ctx), created.ID)
+	ex, err := e.exitOf(context.WithoutCancel(ctx), created.ID)
+	ex.PidsLimitReached = reached
+	return ex, err
 }
 
 // kill ends the container after ctx ended, within killGrace.
