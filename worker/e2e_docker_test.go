@@ -480,3 +480,40 @@ func TestE2EResourceLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestE2EWorkerVarsWin: in `run`, a worker variable the worker has no
+// value for (no publicIP, no workerLocation) is unset in the container,
+// never the payload's; the ones it has win.
+func TestE2EWorkerVarsWin(t *testing.T) {
+	requireDocker(t)
+	env := newTestEnv(t, tcfake.Options{})
+	env.cfg.NumberOfTasksToRun = 1
+	env.cfg.PublicIP, env.cfg.WorkerLocation = "", ""
+	w := env.dockerWorker(t)
+	env.addTask(t, "wv", dwPayload("env | sed 's/^/ENV:/'", map[string]any{"env": map[string]any{
+		"TASKCLUSTER_PUBLIC_IP": "6.6.6.6", "TASKCLUSTER_WORKER_LOCATION": "payload-location",
+		"TASKCLUSTER_WORKER_TYPE": "payload-type", "TASK_ID": "payload-task", "KEPT": "yes"}}), nil)
+	if code := runWorker(context.Background(), w)(t); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	st, _ := env.fake.Task("wv")
+	bl, _ := st.Runs[0].Artifact(backingLogName)
+	log := string(bl.Data)
+	var envLines []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.HasPrefix(l, "ENV:") {
+			envLines = append(envLines, strings.TrimRight(l, "\r"))
+		}
+	}
+	containerEnv := strings.Join(envLines, "\n")
+	for _, bad := range []string{"6.6.6.6", "payload-location", "payload-type", "payload-task", "ENV:TASKCLUSTER_PUBLIC_IP=", "ENV:TASKCLUSTER_WORKER_LOCATION="} {
+		if strings.Contains(containerEnv, bad) {
+			t.Errorf("container env has %q:\n%s", bad, containerEnv)
+		}
+	}
+	for _, want := range []string{"ENV:KEPT=yes", "ENV:TASK_ID=wv", "ENV:TASKCLUSTER_WORKER_TYPE=" + env.cfg.WorkerType} {
+		if !strings.Contains(log, want) {
+			t.Errorf("container env lacks %q:\n%s", want, log)
+		}
+	}
+}
