@@ -95,6 +95,14 @@ type ImageIdentifier interface {
 	ImageID(ctx context.Context, t *Task) (string, error)
 }
 
+// ImageArtifactHasher is implemented by engines that can say the digest of
+// the image artifact a prepared task's image came from: "sha256:<hex>" of
+// its bytes as downloaded (chain of trust's imageArtifactHash), "" for a
+// named image. Call it only after a successful Prepare.
+type ImageArtifactHasher interface {
+	ImageArtifactHash(t *Task) string
+}
+
 // Network is a task's own network (Task.IsolatedNetwork).
 type Network struct {
 	// Name is the engine's name of the network.

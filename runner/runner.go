@@ -106,6 +106,10 @@ type Result struct {
 	// ImageID is the ID of the image the task ran ("sha256:…"), when the
 	// engine implements ImageIdentifier.
 	ImageID string `json:"imageId,omitempty"`
+	// ImageArtifactHash is "sha256:<hex>" of the image artifact's bytes
+	// (task-image, indexed-image), when the engine implements
+	// ImageArtifactHasher.
+	ImageArtifactHash string `json:"imageArtifactHash,omitempty"`
 }
 
 // Run runs t: Prepare (image, caches), Run under maxRunTime (the clock
@@ -159,6 +163,9 @@ func (r *Runner) execute(ctx context.Context, t *Task, opts RunOptions, log *tas
 			*errs = append(*errs, fmt.Errorf("image id of %s: %w", p.Image, err))
 		}
 		res.ImageID = id
+	}
+	if h, ok := r.cfg.Engine.(ImageArtifactHasher); ok {
+		res.ImageArtifactHash = h.ImageArtifactHash(t)
 	}
 	if err := r.beforeStart(ctx, t, opts); err != nil {
 		*errs = append(*errs, err)

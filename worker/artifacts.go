@@ -46,7 +46,12 @@ func ContentTypeFor(name string) string {
 // gzipFor reports whether name is stored gzip-encoded. The bulk log is,
 // despite its .gz name: docker-worker stored it as text/plain with
 // Content-Encoding gzip.
+// The chain-of-trust certificate and signature are stored plain, as
+// docker-worker did (scriptworker reads them as they are).
 func gzipFor(name string) bool {
+	if name == cotCertName || name == cotSigName {
+		return false
+	}
 	return name == bulkLogName || !compressedExts[strings.TrimPrefix(strings.ToLower(path.Ext(name)), ".")]
 }
 

@@ -33,6 +33,12 @@ func ReadSigningKey(path string) (ed25519.PrivateKey, error) {
 	return nil, fmt.Errorf("ed25519SigningKeyLocation %s: key is %d bytes, want a %d-byte seed", path, len(raw), ed25519.SeedSize)
 }
 
+// The chain-of-trust artifacts (stored plain, see gzipFor).
+const (
+	cotCertName = "public/chain-of-trust.json"
+	cotSigName  = "public/chain-of-trust.json.sig"
+)
+
 // certificate is generic-worker's chain-of-trust.json.
 type certificate struct {
 	Version     int                          `json:"chainOfTrustVersion"`
@@ -77,9 +83,9 @@ func (w *Worker) chainOfTrust(ctx context.Context, tl *TaskLog, arts *Artifacts,
 	if err != nil {
 		return fmt.Errorf("chain of trust: %w", err)
 	}
-	if err := arts.Upload(ctx, "public/chain-of-trust.json", "text/plain; charset=utf-8", def.Expires, bytes.NewReader(body)); err != nil {
+	if err := arts.Upload(ctx, cotCertName, "text/plain; charset=utf-8", def.Expires, bytes.NewReader(body)); err != nil {
 		return err
 	}
 	sig := ed25519.Sign(w.signer, body)
-	return arts.Upload(ctx, "public/chain-of-trust.json.sig", "application/octet-stream", def.Expires, bytes.NewReader(sig))
+	return arts.Upload(ctx, cotSigName, "application/octet-stream", def.Expires, bytes.NewReader(sig))
 }

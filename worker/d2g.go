@@ -146,6 +146,11 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 	}
 	if res.ImageID != "" {
 		out.Environment = map[string]any{"imageHash": res.ImageID}
+		if res.ImageArtifactHash != "" {
+			// docker-worker: the sha256 of the artifact as downloaded,
+			// for task-image and indexed-image (scriptworker checks it).
+			out.Environment["imageArtifactHash"] = res.ImageArtifactHash
+		}
 	}
 	return out
 }

@@ -312,6 +312,17 @@ func (e *Engine) removeVolume(ctx context.Context, name string) error {
 	return nil
 }
 
+// ImageArtifactHash returns "sha256:<hex>" of the image artifact's bytes
+// that t's image was loaded from (when this engine loaded it, or from its
+// record), "" for a named image.
+func (e *Engine) ImageArtifactHash(t *runner.Task) string {
+	s := e.state(t.Key)
+	if s.artifactSHA256 == "" {
+		return ""
+	}
+	return "sha256:" + s.artifactSHA256
+}
+
 // ImageID returns the ID of the image Prepare made available for t.
 func (e *Engine) ImageID(ctx context.Context, t *runner.Task) (string, error) {
 	s := e.state(t.Key)
