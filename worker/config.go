@@ -117,6 +117,11 @@ type Config struct {
 	// (a pull per task, so a moved tag such as "latest" is never stale).
 	ImagePullPolicy string `json:"imagePullPolicy"`
 
+	// WSTServerURL and WSTAudience, both set, expose the live log and
+	// interactive shells through that websocktunnel server (see expose.go).
+	WSTServerURL string `json:"wstServerURL"`
+	WSTAudience  string `json:"wstAudience"`
+
 	WorkerTypeMetadata json.RawMessage `json:"workerTypeMetadata"`
 	WorkerLocation     string          `json:"workerLocation"`
 	PublicIP           string          `json:"publicIP"`

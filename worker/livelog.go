@@ -21,6 +21,7 @@ type LiveLogServer struct {
 	ln     net.Listener
 	srv    *http.Server
 	host   string
+	base   string // set by SetBaseURL (a websocktunnel exposure), else ""
 	logger *slog.Logger
 }
 
@@ -48,8 +49,20 @@ func (s *LiveLogServer) Port() int { return s.ln.Addr().(*net.TCPAddr).Port }
 func (s *LiveLogServer) Add(token string, l *TaskLog) string {
 	s.mu.Lock()
 	s.logs[token] = l
+	base := s.base
 	s.mu.Unlock()
-	return "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.Port())) + "/log/" + token
+	if base == "" {
+		base = "http://" + net.JoinHostPort(s.host, strconv.Itoa(s.Port()))
+	}
+	return base + "/log/" + token
+}
+
+// SetBaseURL makes the URLs Add returns start with u (a websocktunnel
+// exposure's public URL) instead of the worker's own address.
+func (s *LiveLogServer) SetBaseURL(u string) {
+	s.mu.Lock()
+	s.base = strings.TrimSuffix(u, "/")
+	s.mu.Unlock()
 }
 
 // Remove stops publishing token.

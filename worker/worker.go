@@ -254,6 +254,11 @@ func (w *Worker) Run(ctx context.Context) (ExitCode, error) {
 		return ExitInternalError, err
 	}
 	defer stopShells()
+	closeTunnels, err := w.exposeServers(ctx)
+	if err != nil {
+		return ExitInternalError, err
+	}
+	defer closeTunnels()
 	w.logger.Info("worker started", "taskQueueId", w.cfg.TaskQueueID(), "workerGroup", w.cfg.WorkerGroup,
 		"workerId", w.cfg.WorkerID, "capacity", w.cfg.Capacity)
 	stopWatch := context.AfterFunc(ctx, func() {

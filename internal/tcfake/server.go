@@ -82,6 +82,7 @@ type Server struct {
 	purges       []purgeRequest
 	workerErrors []WorkerError
 	removed      []string
+	wstSecret    []byte // SetWebsocktunnelSecret
 }
 
 // New returns an unstarted fake; call Start, then Close when done.
