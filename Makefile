@@ -43,6 +43,7 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+	$(GO) -C tools/dist vet .
 
 # The worker's Docker soak runs at the issue's full size (200 tasks, 20%
 # injected queue faults) in make test; about two minutes on 2 cores.
