@@ -17,8 +17,8 @@ import (
 // others are restarted one by one with SIGTERM, while a batch runs. As on a
 // real deployment:
 //   - the killed worker's run is resolved exception/claim-expired by the
-//     queue and the task re-runs; its restart removes the container and
-//     network its earlier life left;
+//     queue and the task re-runs; its restart removes the container,
+//     network and volume its earlier life left;
 //   - the cut-off worker kills its container, never uploads to or resolves
 //     the stale run once it is back, and carries on claiming;
 //   - a SIGTERMed worker resolves its run exception/worker-shutdown once, and
@@ -53,8 +53,8 @@ func TestFleet(t *testing.T) {
 	}
 
 	// SIGKILL: the run stays claimed until takenUntil; the task container
-	// is orphaned. Leave a network behind too, as a worker killed while a
-	// proxied task ran would; then start the worker again.
+	// is orphaned. Leave a network and a task volume behind too, as a worker
+	// killed while a proxied task with volumes ran would; then start it again.
 	orphans := ids(t, "ps -a", workerLabel+"="+killed)
 	if len(orphans) == 0 {
 		t.Fatalf("no task container of %s to orphan", killed)
@@ -65,6 +65,7 @@ func TestFleet(t *testing.T) {
 	}
 	leftNet := f.name + "-left"
 	docker(t, "network", "create", "--label", f.label, "--label", workerLabel+"="+killed, "--label", "dwshim.kind=network", leftNet)
+	docker(t, "volume", "create", "--label", f.label, "--label", workerLabel+"="+killed, "--label", "dwshim.kind=task-volume", leftNet)
 	docker(t, "start", killed)
 
 	// Cut off: no queue, no uploads; the Docker socket still answers.
@@ -109,7 +110,8 @@ func TestFleet(t *testing.T) {
 		})) > 0
 	})
 	waitFor(t, "the restarted worker removing what its earlier life left", time.Minute, func() bool {
-		return !containsAnyLive(t, orphans) && len(ids(t, "network ls", workerLabel+"="+killed, "dwshim.kind=network")) == 0
+		return !containsAnyLive(t, orphans) && len(ids(t, "network ls", workerLabel+"="+killed, "dwshim.kind=network")) == 0 &&
+			len(ids(t, "volume ls", workerLabel+"="+killed, "dwshim.kind=task-volume")) == 0
 	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
