@@ -238,6 +238,8 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 		return 2, err
 	}
 	task.Images = images
+	beforeStart, stopProxy := setupProxy(f, in, task, sio.Stderr)
+	defer stopProxy()
 
 	logOut := sio.Stdout
 	if f.LogFile != "" {
@@ -276,7 +278,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	if err != nil {
 		return exitInternal, err
 	}
-	res, err := r.Run(ctx, task, runner.RunOptions{Log: logOut, Artifacts: sink, Expires: in.Expires})
+	res, err := r.Run(ctx, task, runner.RunOptions{Log: logOut, Artifacts: sink, Expires: in.Expires, BeforeStart: beforeStart})
 	summarize(sio.Stderr, in.TaskID, res, f.Artifacts, !sio.StderrTerminal)
 	code := exitCodeFor(res, err)
 	// The task log and summary already said why the run failed; only

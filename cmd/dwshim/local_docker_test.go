@@ -378,3 +378,32 @@ func TestLocalKilledRunSweptByNext(t *testing.T) {
 		t.Errorf("the next run left the killed run's container %v", ids)
 	}
 }
+
+// features.taskclusterProxy locally: with the user's credentials the task
+// gets the worker's proxy on its own network, signing with them restricted
+// to the task's scopes; without them a notice says what it lacks.
+func TestLocalProxyWithUserCredentials(t *testing.T) {
+	labelLocal(t)
+	fake := tcfake.New(tcfake.Options{})
+	fake.Start()
+	defer fake.Close()
+	fake.AddClient("dev/me", "dev-token", "dwshim:*")
+	task := writeTask(t, "task.json", fmt.Sprintf(`{"taskId": "ProxyTask000000000000A", "taskQueueId": "proj/wt", "scopes": ["dwshim:test-scope"],
+		"payload": {"image": %q, "maxRunTime": 60, "features": {"taskclusterProxy": true, "chainOfTrust": true},
+		"command": ["sh", "-c", "echo proxy=$TASKCLUSTER_PROXY_URL; wget -qO- $TASKCLUSTER_PROXY_URL/auth/v1/scopes/current; echo"]}}`, localTestImage))
+	t.Setenv("TASKCLUSTER_ROOT_URL", fake.RootURL())
+	t.Setenv("TASKCLUSTER_CLIENT_ID", "dev/me")
+	t.Setenv("TASKCLUSTER_ACCESS_TOKEN", "dev-token")
+	code, out, stderr := runCLI(t, "", "local", "--artifacts", t.TempDir(), task)
+	if code != 0 || !strings.Contains(out, `{"scopes":["dwshim:test-scope"]}`) || !strings.Contains(stderr, "signing with your credentials (dev/me)") {
+		t.Errorf("proxy with credentials: exit %d, want the task's scopes through the proxy", code)
+	}
+	if !strings.Contains(stderr, "NOTICE: the task asks for chain of trust") {
+		t.Errorf("no chain-of-trust notice: %s", stderr)
+	}
+	t.Setenv("TASKCLUSTER_CLIENT_ID", "")
+	code, _, stderr = runCLI(t, "", "local", "--artifacts", t.TempDir(), task)
+	if !strings.Contains(stderr, "NOTICE: the task uses the taskcluster proxy (features.taskclusterProxy), but TASKCLUSTER_CLIENT_ID / TASKCLUSTER_ACCESS_TOKEN not set") {
+		t.Errorf("no notice without credentials (exit %d): %s", code, stderr)
+	}
+}

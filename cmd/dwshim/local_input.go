@@ -46,6 +46,8 @@ type localInput struct {
 	WorkerType    string
 	// Expires is the definition's expiry, or a day from now.
 	Expires time.Time
+	// Scopes are the definition's scopes (the proxy's restriction).
+	Scopes []string
 }
 
 // taskChoice picks one task of a file with several (--task, --task-index).
@@ -248,6 +250,13 @@ func decodeInput(b []byte) (*localInput, error) {
 		in.WorkerType, _ = doc["workerType"].(string)
 		if q, ok := doc["taskQueueId"].(string); ok && in.WorkerType == "" {
 			in.ProvisionerID, in.WorkerType = splitQueue(q)
+		}
+		if sc, ok := doc["scopes"].([]any); ok {
+			for _, v := range sc {
+				if str, ok := v.(string); ok {
+					in.Scopes = append(in.Scopes, str)
+				}
+			}
 		}
 		if s, ok := doc["expires"].(string); ok {
 			if t, err := time.Parse(time.RFC3339, s); err == nil {
