@@ -56,17 +56,18 @@ fi
 go build -trimpath -o bin/dwshim ./cmd/dwshim
 go build -trimpath -o bin/jsonfloor ./scripts/jsonfloor
 
-# measure NAME CMD...: one run; appends "wall_seconds rss_kib exit" to $cache/NAME.runs
+# measure NAME CMD...: one run; appends "wall_s rss_kib exit cpu_s" to $cache/NAME.runs
 measure() {
   local name=$1; shift
   local code=0
-  /usr/bin/time -f '%e %M' -o "$cache/$name.time" "$@" >"$cache/$name.out" 2>"$cache/$name.err" || code=$?
-  echo "$(tail -1 "$cache/$name.time") $code" >>"$cache/$name.runs"
+  /usr/bin/time -f '%e %M %U %S' -o "$cache/$name.time" "$@" >"$cache/$name.out" 2>"$cache/$name.err" || code=$?
+  read -r wall rss user sys < <(tail -1 "$cache/$name.time")
+  echo "$wall $rss $code $(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" >>"$cache/$name.runs"
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf 'input: %s (%s MiB, 30000 tasks); %d interleaved rounds; load %s\n' \
-  "$graph" "$(($(stat -c %s "$graph") >> 20))" "$rounds" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'input: %s (%s MiB, 30000 tasks); %d interleaved rounds; %d CPUs, load %s\n' \
+  "$graph" "$(($(stat -c %s "$graph") >> 20))" "$rounds" "$(nproc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$cache"/{floor,convert,lint}.runs
 for _ in $(seq "$rounds"); do
   measure floor bin/jsonfloor "$graph"
@@ -75,16 +76,19 @@ for _ in $(seq "$rounds"); do
 done
 status=0
 floor=$(cut -d' ' -f1 "$cache/floor.runs" | median)
-printf '%-16s median wall %6.2fs  peak RSS %4d MiB\n' floor "$floor" $(($(cut -d' ' -f2 "$cache/floor.runs" | sort -n | tail -1) / 1024))
+floorcpu=$(cut -d' ' -f4 "$cache/floor.runs" | median)
+printf '%-16s median wall %6.2fs  cpu %6.2fs  peak RSS %4d MiB\n' floor "$floor" "$floorcpu" $(($(cut -d' ' -f2 "$cache/floor.runs" | sort -n | tail -1) / 1024))
 for name in convert lint; do
   wall=$(cut -d' ' -f1 "$cache/$name.runs" | median)
   rss=$(($(cut -d' ' -f2 "$cache/$name.runs" | sort -n | tail -1) / 1024))
   codes=$(cut -d' ' -f3 "$cache/$name.runs" | sort -u | tr '\n' ' ')
   ratio=$(awk -v a="$wall" -v b="$floor" 'BEGIN {printf "%.2f", a / b}')
+  cpu=$(cut -d' ' -f4 "$cache/$name.runs" | median)
+  cratio=$(awk -v a="$cpu" -v b="$floorcpu" 'BEGIN {printf "%.2f", a / b}')
   verdict=ok
   awk -v r="$ratio" 'BEGIN {exit !(r <= 0.35)}' || verdict="OVER 0.35x"
   [ "$rss" -le 100 ] || verdict="$verdict, RSS OVER 100 MiB"
-  printf '%-16s median wall %6.2fs  %sx floor  peak RSS %4d MiB  exit %s (%s)\n' "dwshim $name" "$wall" "$ratio" "$rss" "$codes" "$verdict"
+  printf '%-16s median wall %6.2fs  %sx floor  cpu %6.2fs (%sx)  peak RSS %4d MiB  exit %s (%s)\n' "dwshim $name" "$wall" "$ratio" "$cpu" "$cratio" "$rss" "$codes" "$verdict"
   [ "$verdict" = ok ] || status=1
 done
 echo "(runs: $cache/{floor,convert,lint}.runs; the machine may be shared: compare ratios, not seconds)"

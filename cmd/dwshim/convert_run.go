@@ -20,6 +20,7 @@ import (
 // runConvert is dwshim convert: it streams the input's items through the
 // converter and the writer, reporting warnings and problems on stderr.
 func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr io.Writer) error {
+	defer streamingGC()()
 	if o.target != "d2g" && o.target != "native" {
 		return usageError{fmt.Sprintf("--target must be d2g or native, not %q", o.target)}
 	}

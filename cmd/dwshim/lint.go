@@ -55,6 +55,7 @@ docs/lint.md.`,
 }
 
 func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader, stdout io.Writer) error {
+	defer streamingGC()()
 	if ctx == nil {
 		ctx = context.Background()
 	}
