@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/taskcluster/taskcluster/v44/tools/workerproto"
 )
@@ -126,6 +127,19 @@ func (p *Protocol) Initialized() bool { return p.initialized.Load() }
 // WaitForEOF blocks until the runner's side of the pipe is closed and
 // every message read has been handled.
 func (p *Protocol) WaitForEOF() { p.prot.WaitForEOF() }
+
+// AwaitInitialized waits at most d for the handshake and reports whether
+// it is done.
+func (p *Protocol) AwaitInitialized(d time.Duration) bool {
+	done := make(chan struct{})
+	go func() { p.prot.WaitUntilInitialized(); close(done) }()
+	select {
+	case <-done:
+		return true
+	case <-time.After(d):
+		return p.Initialized()
+	}
+}
 
 // WaitUntilInitialized blocks until the handshake is done.
 func (p *Protocol) WaitUntilInitialized() { p.prot.WaitUntilInitialized() }

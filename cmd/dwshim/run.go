@@ -285,7 +285,9 @@ func exitActions(cfg worker.Config, f runFlags, proto *worker.Protocol, logger *
 	default:
 		return
 	}
-	if proto != nil && proto.Shutdown() {
+	// Sent only after the handshake (generic-worker waits for it too);
+	// a runner that never completes it gets the host shutdown.
+	if proto != nil && proto.AwaitInitialized(5*time.Second) && proto.Shutdown() {
 		logger.Info("asked worker-runner to shut the worker down", "reason", reason)
 		return
 	}

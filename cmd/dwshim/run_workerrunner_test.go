@@ -30,6 +30,10 @@ func init() {
 	}
 }
 
+// uniqueID makes a task id (and so a container name, which the daemon
+// holds host-wide) or label unique to this test process.
+func uniqueID(name string) string { return fmt.Sprintf("%s-%d", name, os.Getpid()) }
+
 // startWorkerPath is the real worker-runner built by `make tools`.
 func startWorkerPath(t *testing.T) string {
 	t.Helper()
@@ -63,6 +67,13 @@ type peer struct {
 // process group, as systemd runs it in its own cgroup.
 func startPeer(t *testing.T, name string, workerConfig map[string]any) *peer {
 	t.Helper()
+	return startPeerEnv(t, name, workerConfig, "")
+}
+
+// startPeerEnv is startPeer with one more environment variable ("K=V")
+// for start-worker and so for dwshim.
+func startPeerEnv(t *testing.T, name string, workerConfig map[string]any, env string) *peer {
+	t.Helper()
 	testenv.RequireDocker(t, runTestImage)
 	sw := startWorkerPath(t)
 	self, err := os.Executable()
@@ -72,7 +83,7 @@ func startPeer(t *testing.T, name string, workerConfig map[string]any) *peer {
 	fake := tcfake.New(tcfake.Options{})
 	fake.Start()
 	t.Cleanup(fake.Close)
-	p := &peer{t: t, fake: fake, label: "wr-" + name, queue: "dwshim-wr/" + name, out: &testenv.Buffer{}, done: make(chan struct{})}
+	p := &peer{t: t, fake: fake, label: uniqueID("wr-" + name), queue: "dwshim-wr/" + name, out: &testenv.Buffer{}, done: make(chan struct{})}
 	const group = "grp"
 	id := "wr-" + name
 	fake.AddClient("worker/"+name, "wr-token", tcfake.WorkerScopes(p.queue, group, id)...)
@@ -114,6 +125,9 @@ func startPeer(t *testing.T, name string, workerConfig map[string]any) *peer {
 	}
 	p.cmd = exec.Command(sw, cfgPath)
 	p.cmd.Env = append(os.Environ(), "DWSHIM_RUN_TEST_MAIN=1", "DWSHIM_RUN_TEST_LABEL="+p.label)
+	if env != "" {
+		p.cmd.Env = append(p.cmd.Env, env)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
@@ -236,21 +250,22 @@ func TestWorkerRunnerStoppedLikeSystemd(t *testing.T) {
 	}{{"sigterm-group", syscall.SIGTERM}, {"parent-killed", syscall.SIGKILL}} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startPeer(t, tc.name, nil)
-			p.addTask("quick", "echo hello")
+			quick, long := uniqueID("quick"), uniqueID("long")
+			p.addTask(quick, "echo hello")
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
-			st, err := p.fake.WaitResolved(ctx, "quick")
+			st, err := p.fake.WaitResolved(ctx, quick)
 			if err != nil || st.Runs[0].State != "completed" {
 				t.Fatalf("quick task: %v %+v\n%s", err, st.Runs, p.out.String())
 			}
-			p.addTask("long", "echo started; exec sleep 600")
-			p.waitRunning("long")
+			p.addTask(long, "echo started; exec sleep 600")
+			p.waitRunning(long)
 			pid := p.dwshimPID()
 			exited := stopLikeSystemd(t, p.cmd.Process.Pid, pid, tc.sig)
 			if !exited {
 				t.Errorf("the worker did not exit within 10 s of the stop\n%s", p.out.String())
 			}
-			st, _ = p.fake.Task("long")
+			st, _ = p.fake.Task(long)
 			r := st.Runs[0]
 			if r.State != "exception" || r.ReasonResolved != "worker-shutdown" || r.Resolutions() != 1 {
 				t.Errorf("run 0 %s/%s (%d resolutions): want exception/worker-shutdown reported by the worker\n%s",
@@ -268,8 +283,9 @@ func TestWorkerRunnerStoppedLikeSystemd(t *testing.T) {
 // shutdown (start-worker acts on it) and exits 70, as generic-worker.
 func TestWorkerRunnerWorkerManagerShutdown(t *testing.T) {
 	p := startPeer(t, "wm-shutdown", nil)
-	p.addTask("t1", "echo started; sleep 2; echo done")
-	p.waitRunning("t1")
+	t1 := uniqueID("t1")
+	p.addTask(t1, "echo started; sleep 2; echo done")
+	p.waitRunning(t1)
 	p.fake.SetShouldTerminate(true)
 	select {
 	case <-p.done:
@@ -277,7 +293,7 @@ func TestWorkerRunnerWorkerManagerShutdown(t *testing.T) {
 		t.Fatalf("start-worker did not exit\n%s", p.out.String())
 	}
 	out := p.out.String()
-	st, _ := p.fake.Task("t1")
+	st, _ := p.fake.Task(t1)
 	if r := st.Runs[0]; r.State != "completed" {
 		t.Errorf("run %s/%s: want completed (tasks finish)\n%s", r.State, r.ReasonResolved, out)
 	}
@@ -356,7 +372,7 @@ func TestRunSignals(t *testing.T) {
 				t.Fatal(err)
 			}
 			self, _ := os.Executable()
-			label := "sig-" + tc.name
+			label := uniqueID("sig-" + tc.name)
 			cmd := exec.Command(self, "run", "--config", cfgPath)
 			cmd.Env = append(os.Environ(), "DWSHIM_RUN_TEST_MAIN=1", "DWSHIM_RUN_TEST_LABEL="+label)
 			out := &testenv.Buffer{}
@@ -367,13 +383,14 @@ func TestRunSignals(t *testing.T) {
 			done := make(chan struct{})
 			go func() { _ = cmd.Wait(); close(done) }()
 			p := &peer{t: t, fake: fake, label: label, out: out, done: done}
+			t1 := uniqueID("t1")
 			t.Cleanup(func() { _ = cmd.Process.Kill(); <-done; p.removeContainers() })
 			def, _ := json.Marshal(map[string]any{"taskQueueId": queue, "retries": 1,
 				"payload": map[string]any{"image": runTestImage, "maxRunTime": 600, "command": []string{"sh", "-c", tc.command}}})
-			if err := fake.AddTask("t1", def); err != nil {
+			if err := fake.AddTask(t1, def); err != nil {
 				t.Fatal(err)
 			}
-			p.waitRunning("t1")
+			p.waitRunning(t1)
 			if err := cmd.Process.Signal(tc.sig); err != nil {
 				t.Fatal(err)
 			}
@@ -385,12 +402,46 @@ func TestRunSignals(t *testing.T) {
 			if got := cmd.ProcessState.ExitCode(); got != tc.code {
 				t.Errorf("exit %d, want %d\n%s", got, tc.code, out.String())
 			}
-			st, _ := fake.Task("t1")
+			st, _ := fake.Task(t1)
 			if r := st.Runs[0]; r.State != tc.state || r.ReasonResolved != tc.reason || r.Resolutions() != 1 {
 				t.Errorf("run %s/%s (%d resolutions), want %s/%s\n%s", r.State, r.ReasonResolved, r.Resolutions(), tc.state, tc.reason, out.String())
 			}
 			if ids := p.containers(); len(ids) > 0 {
 				t.Errorf("containers left: %v", ids)
+			}
+		})
+	}
+}
+
+// TestWorkerRunnerShutdownMachineOn: with shutdownMachineOnIdle, the idle
+// exit (68) sends the protocol's shutdown first; with
+// shutdownMachineOnInternalError, so does an internal error (69: here
+// Docker unreachable); without the keys neither does, as generic-worker.
+func TestWorkerRunnerShutdownMachineOn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		cfg      map[string]any
+		env      string
+		code     string
+		shutdown bool
+	}{
+		{"idle", map[string]any{"idleTimeoutSecs": 1, "shutdownMachineOnIdle": true}, "", "exit status 68", true},
+		{"idle-no-key", map[string]any{"idleTimeoutSecs": 1}, "", "exit status 68", false},
+		{"internal-error", map[string]any{"shutdownMachineOnInternalError": true}, "DOCKER_HOST=unix:///nonexistent/docker.sock", "exit status 69", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startPeerEnv(t, tc.name, tc.cfg, tc.env)
+			select {
+			case <-p.done:
+			case <-time.After(90 * time.Second):
+				t.Fatalf("start-worker did not exit\n%s", p.out.String())
+			}
+			out := p.out.String()
+			if !strings.Contains(out, tc.code) {
+				t.Errorf("want %s reported by start-worker\n%s", tc.code, out)
+			}
+			if got := strings.Contains(out, "Host is not dynamically provisioned; exiting"); got != tc.shutdown {
+				t.Errorf("shutdown message handled: %v, want %v\n%s", got, tc.shutdown, out)
 			}
 		})
 	}

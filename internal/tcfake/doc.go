@@ -57,6 +57,7 @@
 // AddClient/AddRole/AddTask/InsertIndex/UploadArtifact seed state; Task,
 // WaitResolved, Calls and Claims inspect it; Faults (SetFaults) inject 500/503
 // before any state change, 500 after the change (response lost), connection
-// resets, latency and reclaim conflicts, decided by a stream seeded with
+// resets, latency (before handling) and reply delays (after the state change:
+// a granted claim whose answer is still on its way) and reclaim conflicts, decided by a stream seeded with
 // Options.Seed per route, so runs are reproducible.
 package tcfake
