@@ -26,6 +26,11 @@ type walker struct {
 	// fatal: the JSON itself is broken; decoding stopped.
 	fatal bool
 	buf   []byte
+	// raw is the document; arena, made on first use, is one string copy
+	// of it that unescaped strings are cut from (one allocation per
+	// document instead of one per string).
+	raw   []byte
+	arena string
 	// base is the payload's pointer in the document ("" or "/payload").
 	base string
 	// kind is the kind of the problems being found.
@@ -40,13 +45,14 @@ var walkerPool = sync.Pool{New: func() any { return &walker{dec: jsontext.NewDec
 func newWalker(raw []byte) *walker {
 	w := walkerPool.Get().(*walker)
 	w.dec.Reset(bytes.NewBuffer(raw))
+	w.raw, w.arena = raw, ""
 	w.probs, w.fatal, w.base, w.schemaOnly, w.kind = nil, false, "", false, ProblemSchema
 	return w
 }
 
 func (w *walker) release() {
 	w.dec.Reset(new(bytes.Buffer))
-	w.probs = nil
+	w.probs, w.raw, w.arena = nil, nil, ""
 	walkerPool.Put(w)
 }
 
@@ -112,7 +118,25 @@ func (w *walker) str() (string, bool) {
 		w.problem(w.here(), "must be a string")
 		return "", false
 	}
-	return unquote(v), true
+	return w.text(v), true
+}
+
+// text decodes the string value v just read: unescaped strings are cut
+// from the arena (the decoder reads raw in place, so v ends at the
+// decoder's offset).
+func (w *walker) text(v []byte) string {
+	if bytes.IndexByte(v, '\\') >= 0 {
+		return unquote(v)
+	}
+	end := int(w.dec.InputOffset())
+	start := end - len(v)
+	if len(v) < 2 || start < 0 || end > len(w.raw) || &w.raw[start] != &v[0] {
+		return string(v[1 : len(v)-1]) // not in place after all
+	}
+	if w.arena == "" {
+		w.arena = string(w.raw)
+	}
+	return w.arena[start+1 : end-1]
 }
 
 // unquote decodes a JSON string already validated by the decoder.
@@ -180,7 +204,7 @@ func (w *walker) object(member func(name string)) bool {
 			w.syntax(err)
 			return false
 		}
-		member(unquoteName(v, &w.buf))
+		member(w.text(v))
 	}
 	if w.fatal {
 		return false
@@ -190,16 +214,6 @@ func (w *walker) object(member func(name string)) bool {
 		return false
 	}
 	return true
-}
-
-// unquoteName decodes an object name, reusing buf for escaped ones. The
-// result is only valid until the next call: callers that keep it clone.
-func unquoteName(v []byte, buf *[]byte) string {
-	if bytes.IndexByte(v, '\\') < 0 {
-		return string(v[1 : len(v)-1])
-	}
-	*buf, _ = jsontext.AppendUnquote((*buf)[:0], v)
-	return string(*buf)
 }
 
 // array reads an array, calling elem for each element.
