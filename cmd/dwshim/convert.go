@@ -2,17 +2,65 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/dwshim/dwshim/convert"
 	"github.com/dwshim/dwshim/translate"
 )
 
 func init() { subcommands = append(subcommands, newConvertCmd) }
+
+// streamingGC lets the heap grow to 5× the live data while convert or lint
+// stream a large input: the live heap is a few tasks (bounded by the
+// per-task limit), and collecting at 2× spent a fifth of the CPU. It
+// returns the function that restores the setting. An explicit GOGC wins.
+func streamingGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
+}
+
+// runConvert turns dwshim convert's flags into convert.Options and its
+// result into an exit status.
+func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr io.Writer) error {
+	defer streamingGC()()
+	cfg, cfgWarns, err := loadConfig(o.config)
+	if err != nil {
+		return withCode(1, err)
+	}
+	for _, w := range cfgWarns {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if f, ok := stdin.(*os.File); ok && name == "-" && isTerminal(f) {
+		return usageError{"no input: give a FILE, or pipe the task into dwshim convert"}
+	}
+	progress := false
+	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
+		progress = true
+	}
+	err = convert.Run(convert.Options{TaskDef: o.taskDef, Graph: o.graph, Target: o.target, Output: o.output,
+		Config: cfg, Verbose: o.verbose, Quiet: o.quiet, Progress: progress}, name, stdin, stdout, stderr)
+	var ue *convert.UsageError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ue):
+		return usageError{ue.Msg}
+	case errors.Is(err, convert.ErrProblems):
+		return withCode(1, nil)
+	}
+	return withCode(1, err)
+}
 
 // convertOptions are dwshim convert's flags.
 type convertOptions struct {

@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/dwshim/dwshim/convert"
 	"github.com/dwshim/dwshim/schemas"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -48,7 +49,7 @@ func TestConvertPayloadD2GMatchesTranslate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := translate.OfflineConfig()
-	cfg.ContainerName = func() string { return "taskcontainer_" + stableSlug([]byte(helloPayload)) }
+	cfg.ContainerName = func() string { return "taskcontainer_" + convert.StableSlug([]byte(helloPayload)) }
 	res, err := translate.TranslatePayload(p, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package convert
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 	"strings"
 
@@ -17,38 +16,60 @@ import (
 	"github.com/dwshim/dwshim/translate"
 )
 
-// runConvert is dwshim convert: it streams the input's items through the
-// converter and the writer, reporting warnings and problems on stderr.
-func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr io.Writer) error {
-	defer streamingGC()()
-	if o.target != "d2g" && o.target != "native" {
-		return usageError{fmt.Sprintf("--target must be d2g or native, not %q", o.target)}
+// Options configure a conversion (the flags of dwshim convert).
+type Options struct {
+	// TaskDef: the input holds task definitions, not bare payloads.
+	TaskDef bool
+	// Graph: the input must be a task graph.
+	Graph bool
+	// Target is "d2g" (upstream's payload) or "native".
+	Target string
+	// Output is "json", "yaml" or "" (the input's format).
+	Output string
+	// Config is the d2gConfig to translate under.
+	Config translate.Config
+	// Verbose prints every warning of every task; Quiet none.
+	Verbose, Quiet bool
+	// Progress shows progress on stderr (a terminal) for long runs.
+	Progress bool
+}
+
+// UsageError is a mistake in how convert was called (exit status 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// ErrProblems: some task had problems (already reported on stderr).
+var ErrProblems = errors.New("some tasks have problems")
+
+// Run converts the input name (read from in) and writes the converted
+// document to stdout in the input's shape, reporting warnings and problems
+// on stderr. Items are streamed: memory is bounded by the largest task. It
+// returns nil, ErrProblems (a task had problems, or the input stopped short;
+// already reported), a *UsageError, or another error (unreadable input,
+// failed write), which the caller reports.
+func Run(o Options, name string, in io.Reader, stdout, stderr io.Writer) error {
+	if o.Target == "" {
+		o.Target = "d2g"
 	}
-	if o.output != "" && o.output != "json" && o.output != "yaml" {
-		return usageError{fmt.Sprintf("-o must be json or yaml, not %q", o.output)}
+	if o.Target != "d2g" && o.Target != "native" {
+		return &UsageError{fmt.Sprintf("--target must be d2g or native, not %q", o.Target)}
 	}
-	cfg, cfgWarns, err := loadConfig(o.config)
+	if o.Output != "" && o.Output != "json" && o.Output != "yaml" {
+		return &UsageError{fmt.Sprintf("-o must be json or yaml, not %q", o.Output)}
+	}
+	r, err := taskfile.OpenFile(name, in)
 	if err != nil {
-		return withCode(1, err)
-	}
-	for _, w := range cfgWarns {
-		fmt.Fprintln(stderr, "warning:", w)
-	}
-	if f, ok := stdin.(*os.File); ok && name == "-" && isTerminal(f) {
-		return usageError{"no input: give a FILE, or pipe the task into dwshim convert"}
-	}
-	r, err := taskfile.OpenFile(name, stdin)
-	if err != nil {
-		return withCode(1, err)
+		return err
 	}
 	defer r.Close()
-	if o.graph && r.Shape() != taskfile.ShapeGraph {
-		return usageError{fmt.Sprintf("--graph: %s is a %s, not a task graph (label → {\"task\": …})", name, r.Shape())}
+	if o.Graph && r.Shape() != taskfile.ShapeGraph {
+		return &UsageError{fmt.Sprintf("--graph: %s is a %s, not a task graph (label → {\"task\": …})", name, r.Shape())}
 	}
-	c := &converter{cfg: cfg, native: o.target == "native", taskDef: o.taskDef}
-	w := newConvertWriter(r, outputFormat(o.output, r.Format()), stdout)
+	c := &converter{cfg: o.Config, native: o.Target == "native", taskDef: o.TaskDef}
+	w := newConvertWriter(r, outputFormat(o.Output, r.Format()), stdout)
 	named := r.Shape() != taskfile.ShapeDocument
-	rep := newConvertReport(stderr, o.verbose, o.quiet)
+	rep := newConvertReport(stderr, o.Verbose, o.Quiet, o.Progress)
 	defer rep.close()
 	var failed bool
 	var stop error // usage or write error: drain, write nothing more
@@ -58,8 +79,8 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 		if stop != nil {
 			continue
 		}
-		if o.taskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
-			stop = usageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
+		if o.TaskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
+			stop = &UsageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
 			continue
 		}
 		name := ""
@@ -69,7 +90,7 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 		rep.task(name, res.warnings, res.problems)
 		failed = failed || len(res.problems) > 0
 		if err := w.item(it, res); err != nil {
-			stop = withCode(1, fmt.Errorf("write output: %w", err))
+			stop = fmt.Errorf("write output: %w", err)
 		}
 	}
 	if stop != nil {
@@ -80,15 +101,15 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 		// What was written stays, but the containers are left open: the
 		// output of a failed read is never a well-formed document.
 		if err := w.abort(); err != nil {
-			return withCode(1, fmt.Errorf("write output: %w", err))
+			return fmt.Errorf("write output: %w", err)
 		}
-		return withCode(1, nil)
+		return ErrProblems
 	}
 	if err := w.close(); err != nil {
-		return withCode(1, fmt.Errorf("write output: %w", err))
+		return fmt.Errorf("write output: %w", err)
 	}
 	if failed {
-		return withCode(1, nil)
+		return ErrProblems
 	}
 	return nil
 }
@@ -178,7 +199,7 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 		return res
 	}
 	cfg := c.cfg
-	slug := stableSlug(it.Raw)
+	slug := StableSlug(it.Raw)
 	cfg.ContainerName = func() string { return "taskcontainer_" + slug }
 	// taskgraph's task-reference / artifact-reference objects: replaced by
 	// placeholders for the translation, put back into its output.
@@ -353,9 +374,9 @@ func marshalNoEscape(v any) ([]byte, error) {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
-// stableSlug names the container of a converted task after the task's
+// StableSlug names the container of a converted task after the task's
 // bytes: deterministic output, distinct tasks get distinct names.
-func stableSlug(raw []byte) string {
+func StableSlug(raw []byte) string {
 	sum := sha256.Sum256(raw)
 	sum[0] &= 0x7f // first character a letter, never '-'
 	return base64.RawURLEncoding.EncodeToString(sum[:16])

@@ -1,25 +1,11 @@
-package main
+package convert
 
 import (
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 	"slices"
 	"time"
 )
-
-// streamingGC lets the heap grow to 5× the live data while convert or lint
-// stream a large input: the live heap is a few tasks (bounded by the
-// per-task limit), and collecting at 2× spent a fifth of the CPU. It
-// returns the function that restores the setting. An explicit GOGC wins.
-func streamingGC() func() {
-	if os.Getenv("GOGC") != "" {
-		return func() {}
-	}
-	old := debug.SetGCPercent(400)
-	return func() { debug.SetGCPercent(old) }
-}
 
 // convertReport prints convert's warnings and problems readably at any
 // size: every problem (they fail tasks), each distinct warning once with
@@ -42,12 +28,8 @@ type warnGroup struct {
 	n          int
 }
 
-func newConvertReport(w io.Writer, verbose, quiet bool) *convertReport {
-	r := &convertReport{w: w, verbose: verbose, quiet: quiet, groups: map[string]*warnGroup{}, start: time.Now()}
-	if f, ok := w.(*os.File); ok && isTerminal(f) {
-		r.progress = true
-	}
-	return r
+func newConvertReport(w io.Writer, verbose, quiet, progress bool) *convertReport {
+	return &convertReport{w: w, verbose: verbose, quiet: quiet, progress: progress, groups: map[string]*warnGroup{}, start: time.Now()}
 }
 
 // task reports one item's warnings and problems (prefix names the task).

@@ -1,4 +1,4 @@
-package main
+package convert
 
 import "github.com/dwshim/dwshim/schemas"
 
