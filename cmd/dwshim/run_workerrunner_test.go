@@ -67,12 +67,20 @@ type peer struct {
 // process group, as systemd runs it in its own cgroup.
 func startPeer(t *testing.T, name string, workerConfig map[string]any) *peer {
 	t.Helper()
-	return startPeerEnv(t, name, workerConfig, "")
+	return startPeerWith(t, name, workerConfig, "", false)
 }
 
 // startPeerEnv is startPeer with one more environment variable ("K=V")
 // for start-worker and so for dwshim.
 func startPeerEnv(t *testing.T, name string, workerConfig map[string]any, env string) *peer {
+	t.Helper()
+	return startPeerWith(t, name, workerConfig, env, false)
+}
+
+// startPeerWith: static keeps the template's static provider (the worker
+// registers with tcfake's worker-manager using its staticSecret) instead
+// of the standalone one.
+func startPeerWith(t *testing.T, name string, workerConfig map[string]any, env string, static bool) *peer {
 	t.Helper()
 	testenv.RequireDocker(t, runTestImage)
 	sw := startWorkerPath(t)
@@ -112,9 +120,19 @@ func startPeerEnv(t *testing.T, name string, workerConfig map[string]any, env st
 	for k, v := range workerConfig {
 		wc[k] = v
 	}
-	runnerCfg["provider"] = map[string]any{"providerType": "standalone", "rootURL": fake.RootURL(),
-		"clientID": "worker/" + name, "accessToken": "wr-token", "workerPoolID": p.queue,
-		"workerGroup": group, "workerID": id}
+	if static {
+		prov, _ := runnerCfg["provider"].(map[string]any)
+		if prov == nil || prov["providerType"] != "static" {
+			t.Fatalf("deploy/systemd/worker-runner.yaml: want the static provider, got %v", runnerCfg["provider"])
+		}
+		prov["rootURL"], prov["workerPoolID"], prov["workerGroup"], prov["workerID"] = fake.RootURL(), p.queue, group, id
+		prov["staticSecret"] = "static-secret-" + name
+		fake.AddStaticWorker(p.queue, group, id, "static-secret-"+name)
+	} else {
+		runnerCfg["provider"] = map[string]any{"providerType": "standalone", "rootURL": fake.RootURL(),
+			"clientID": "worker/" + name, "accessToken": "wr-token", "workerPoolID": p.queue,
+			"workerGroup": group, "workerID": id}
+	}
 	b, err := json.Marshal(runnerCfg) // JSON is YAML
 	if err != nil {
 		t.Fatal(err)
@@ -444,5 +462,43 @@ func TestWorkerRunnerShutdownMachineOn(t *testing.T) {
 				t.Errorf("shutdown message handled: %v, want %v\n%s", got, tc.shutdown, out)
 			}
 		})
+	}
+}
+
+// TestWorkerRunnerStaticProvider runs the shipped template with its own
+// provider, static: start-worker registers the host with worker-manager
+// (tcfake) using the staticSecret, dwshim claims with the temporary
+// credentials it got, runs a task, and ends with 70 when worker-manager
+// says so.
+func TestWorkerRunnerStaticProvider(t *testing.T) {
+	p := startPeerWith(t, "static", nil, "", true)
+	t1 := uniqueID("t1")
+	p.addTask(t1, "echo hello")
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	st, err := p.fake.WaitResolved(ctx, t1)
+	if err != nil || st.Runs[0].State != "completed" {
+		t.Fatalf("task: %v %+v\n%s", err, st.Runs, p.out.String())
+	}
+	if n := p.fake.Registrations(p.queue, "grp", "wr-static"); n < 1 {
+		t.Errorf("registerWorker calls %d, want 1", n)
+	}
+	claimedAs := ""
+	for _, c := range p.fake.Calls() {
+		if c.Route == "queue.claimWork" && c.Status == 200 {
+			claimedAs = c.ClientID
+		}
+	}
+	if claimedAs != "worker/"+p.queue+"/grp/wr-static" {
+		t.Errorf("claimWork signed by %q, want the registered worker's credentials", claimedAs)
+	}
+	p.fake.SetShouldTerminate(true)
+	select {
+	case <-p.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("start-worker did not exit\n%s", p.out.String())
+	}
+	if out := p.out.String(); !strings.Contains(out, "exit status 70") {
+		t.Errorf("want exit status 70 reported by start-worker\n%s", out)
 	}
 }

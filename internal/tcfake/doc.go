@@ -54,7 +54,9 @@
 //
 // # Test support
 //
-// AddClient/AddRole/AddTask/InsertIndex/UploadArtifact seed state; Task,
+// AddClient/AddRole/AddTask/InsertIndex/UploadArtifact seed state;
+// AddStaticWorker lets worker-runner's static provider register
+// (workerManager.registerWorker/reregisterWorker, temporary credentials); Task,
 // WaitResolved, Calls and Claims inspect it; Faults (SetFaults) inject 500/503
 // before any state change, 500 after the change (response lost), connection
 // resets, latency (before handling) and reply delays (after the state change:

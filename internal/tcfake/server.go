@@ -82,7 +82,8 @@ type Server struct {
 	purges       []purgeRequest
 	workerErrors []WorkerError
 	removed      []string
-	wstSecret    []byte // SetWebsocktunnelSecret
+	static       map[string]*staticWorker // "<pool>/<group>/<id>" → registration
+	wstSecret    []byte                   // SetWebsocktunnelSecret
 }
 
 // New returns an unstarted fake; call Start, then Close when done.
