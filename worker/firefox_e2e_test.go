@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -28,7 +30,7 @@ import (
 //     tasks run an image artifact (task-image).
 //
 // Every task has chain of trust: a certificate signed with the worker's
-// key, with the image's hash.
+// key, with the image's hash (and, for the task-image, the artifact's).
 func TestE2EFirefoxBatch(t *testing.T) {
 	requireDocker(t)
 	env := newTestEnv(t, tcfake.Options{})
@@ -54,6 +56,8 @@ func TestE2EFirefoxBatch(t *testing.T) {
 	if err := env.fake.UploadArtifact("FFIMAGE", "public/image.tar", tarball); err != nil {
 		t.Fatal(err)
 	}
+	sum := sha256.Sum256(tarball)
+	artifactHash := "sha256:" + hex.EncodeToString(sum[:])
 	add := func(id string) {
 		image := any(e2eImage)
 		if id == "ff-5" || id == "ff-6" {
@@ -132,6 +136,11 @@ func TestE2EFirefoxBatch(t *testing.T) {
 		if !ed25519.Verify(env.pub, cert.Data, sig.Data) || json.Unmarshal(cert.Data, &c) != nil ||
 			!strings.HasPrefix(fmt.Sprint(c.Environment["imageHash"]), "sha256:") {
 			t.Errorf("%s: chain of trust certificate does not verify or lacks imageHash:\n%s", id, cert.Data)
+		}
+		if id == "ff-5" || id == "ff-6" {
+			if got := c.Environment["imageArtifactHash"]; got != artifactHash {
+				t.Errorf("%s: imageArtifactHash %v, want %s (the task-image's bytes)", id, got, artifactHash)
+			}
 		}
 	}
 	for i, pair := range [][2]string{{"ff-1", "ff-2"}, {"ff-3", "ff-4"}, {"ff-5", "ff-6"}} {
