@@ -101,7 +101,7 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		if e.Images != nil {
 			task.Images = e.Images(t)
 		} else {
-			task.Images = &queueImages{run: t}
+			task.Images = queueImages(t)
 		}
 	}
 	if e.Runner == nil {

@@ -13,9 +13,8 @@ import (
 	"time"
 
 	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
-	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcindex"
-	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcqueue"
 
+	"github.com/dwshim/dwshim/imagefetch"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 )
@@ -51,10 +50,11 @@ func (f *fileImages) Fetch(_ context.Context, img plan.Image) (io.ReadCloser, st
 	return r, id, nil
 }
 
-// tcImages fetches image artifacts from a Taskcluster deployment: the
-// queue for task-image, the index then the queue for indexed-image.
-// Downloads go to a cache folder (one file per artifact, kept for later
-// runs), then the file is streamed to the engine.
+// tcImages fetches image artifacts from a Taskcluster deployment through
+// the one image fetcher (imagefetch: retries, resumed downloads), with the
+// user's credentials or none. Downloads go to a cache folder (one file
+// per artifact, kept for later runs), then the file is streamed to the
+// engine.
 type tcImages struct {
 	rootURL  string
 	creds    *tcclient.Credentials // nil: anonymous (public artifacts)
@@ -75,17 +75,18 @@ func credentialsFromEnv() *tcclient.Credentials {
 	return c
 }
 
-func (t *tcImages) Fetch(_ context.Context, img plan.Image) (io.ReadCloser, string, error) {
-	taskID := img.TaskID
-	if img.Kind == plan.ImageIndexed {
-		found, err := tcindex.New(t.creds, t.rootURL).FindTask(img.Namespace)
-		if err != nil {
-			return nil, "", fmt.Errorf("find %q in the index of %s: %w", img.Namespace, t.rootURL, notFound(err))
-		}
-		taskID = found.TaskID
+func (t *tcImages) fetcher() *imagefetch.Fetcher {
+	return &imagefetch.Fetcher{RootURL: t.rootURL, Credentials: func() *tcclient.Credentials { return t.creds }, Logf: t.logf}
+}
+
+func (t *tcImages) Fetch(ctx context.Context, img plan.Image) (io.ReadCloser, string, error) {
+	f := t.fetcher()
+	taskID, err := f.TaskID(ctx, img)
+	if err != nil {
+		return nil, "", err
 	}
 	id := "task/" + taskID + "/" + img.Path
-	file, err := t.download(taskID, img.Path, id)
+	file, err := t.download(ctx, f, taskID, img.Path, id)
 	if err != nil {
 		return nil, "", err
 	}
@@ -107,7 +108,7 @@ func (t *tcImages) Fetch(_ context.Context, img plan.Image) (io.ReadCloser, stri
 
 // download fetches the artifact once into the cache folder and returns
 // the file's path.
-func (t *tcImages) download(taskID, name, id string) (string, error) {
+func (t *tcImages) download(ctx context.Context, f *imagefetch.Fetcher, taskID, name, id string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	sum := sha256.Sum256([]byte(t.rootURL + "\x00" + id))
@@ -121,29 +122,29 @@ func (t *tcImages) download(taskID, name, id string) (string, error) {
 	}
 	t.logf("Downloading artifact %q from task ID: %s", name, taskID)
 	start := time.Now()
+	r, err := f.Open(ctx, taskID, name)
+	if err != nil {
+		return "", fmt.Errorf("%w (from %s)", err, t.rootURL)
+	}
+	defer r.Close()
 	tmp := file + ".part"
-	q := tcqueue.New(t.creds, t.rootURL)
-	_, n, err := q.DownloadArtifactToFile(taskID, -1, name, tmp)
+	out, err := os.Create(tmp)
+	if err != nil {
+		return "", fmt.Errorf("store downloaded image: %w", err)
+	}
+	n, err := io.Copy(out, r)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, file)
+	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("download artifact %q of task %s from %s: %w", name, taskID, t.rootURL, notFound(err))
-	}
-	if err := os.Rename(tmp, file); err != nil {
-		return "", fmt.Errorf("store downloaded image: %w", err)
+		return "", fmt.Errorf("download artifact %q of task %s from %s: %w", name, taskID, t.rootURL, err)
 	}
 	t.logf("Downloaded %d bytes in %s", n, time.Since(start).Round(time.Millisecond))
 	return file, nil
-}
-
-// notFound marks a 404 (or an error artifact) from Taskcluster as
-// runner.ErrImageNotFound, so the run is failed and not retried.
-func notFound(err error) error {
-	var apiErr *tcclient.APICallException
-	if errors.As(err, &apiErr) && apiErr.CallSummary != nil && apiErr.CallSummary.HTTPResponse != nil &&
-		apiErr.CallSummary.HTTPResponse.StatusCode == 404 {
-		return fmt.Errorf("%w: %w", runner.ErrImageNotFound, shortAPIError(err))
-	}
-	return shortAPIError(err)
 }
 
 // defaultImageCache is where --root-url downloads are kept.
