@@ -187,15 +187,7 @@ func (w *walker) integer() (int64, bool) {
 // exactly one value (or call skip). It reports a non-object as "must be an
 // object" and returns false.
 func (w *walker) object(member func(name string)) bool {
-	if w.fatal {
-		return false
-	}
-	if w.dec.PeekKind() != '{' {
-		w.typeError("an object")
-		return false
-	}
-	if _, err := w.dec.ReadToken(); err != nil {
-		w.syntax(err)
+	if !w.open('{', "an object") {
 		return false
 	}
 	for !w.fatal && w.dec.PeekKind() == '"' {
@@ -206,6 +198,28 @@ func (w *walker) object(member func(name string)) bool {
 		}
 		member(w.text(v))
 	}
+	return w.close()
+}
+
+// open reads the '{' or '[' that starts the next value, or reports that
+// the value is not what (and consumes it).
+func (w *walker) open(kind jsontext.Kind, what string) bool {
+	if w.fatal {
+		return false
+	}
+	if w.dec.PeekKind() != kind {
+		w.typeError(what)
+		return false
+	}
+	if _, err := w.dec.ReadToken(); err != nil {
+		w.syntax(err)
+		return false
+	}
+	return true
+}
+
+// close reads the '}' or ']' that ends the container being read.
+func (w *walker) close() bool {
 	if w.fatal {
 		return false
 	}
@@ -218,15 +232,7 @@ func (w *walker) object(member func(name string)) bool {
 
 // array reads an array, calling elem for each element.
 func (w *walker) array(elem func(i int)) bool {
-	if w.fatal {
-		return false
-	}
-	if w.dec.PeekKind() != '[' {
-		w.typeError("an array")
-		return false
-	}
-	if _, err := w.dec.ReadToken(); err != nil {
-		w.syntax(err)
+	if !w.open('[', "an array") {
 		return false
 	}
 	for i := 0; !w.fatal && w.dec.PeekKind() != ']'; i++ {
@@ -235,14 +241,7 @@ func (w *walker) array(elem func(i int)) bool {
 		}
 		elem(i)
 	}
-	if w.fatal {
-		return false
-	}
-	if _, err := w.dec.ReadToken(); err != nil {
-		w.syntax(err)
-		return false
-	}
-	return true
+	return w.close()
 }
 
 // skip reads and ignores the next value.
