@@ -44,6 +44,8 @@ type task struct {
 	deps    []string
 	queue   string
 	refs    map[string]taskfile.Ref
+	// deadline is the task definition's deadline as given.
+	deadline string
 	badRefs map[string]bool // malformed references, already reported
 	probs   []Problem
 }
@@ -88,6 +90,7 @@ func (l *Linter) Lint(ctx context.Context, it *taskfile.Item) (probs []Problem, 
 		var td *translate.Task
 		if td, err = translate.DecodeTask(raw); err == nil {
 			p, t.scopes, t.deps, t.queue = td.Payload, td.Scopes, td.Dependencies, td.QueueID()
+			t.deadline = td.Deadline
 		}
 	}
 	if err != nil {

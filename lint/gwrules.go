@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -115,13 +114,10 @@ func (t *task) checkArtifactDeadline(p *translate.DockerWorkerPayload) {
 	if len(p.Artifacts) == 0 {
 		return
 	}
-	var def struct {
-		Deadline string `json:"deadline"`
-	}
-	if json.Unmarshal(t.it.Raw, &def) != nil || def.Deadline == "" {
+	if t.deadline == "" {
 		return
 	}
-	deadline, err := time.Parse(time.RFC3339Nano, def.Deadline)
+	deadline, err := time.Parse(time.RFC3339Nano, t.deadline)
 	if err != nil {
 		return
 	}
@@ -141,6 +137,6 @@ func (t *task) checkArtifactDeadline(p *translate.DockerWorkerPayload) {
 		}
 		t.add(RuleArtifactExpires, Error, t.prefix+"/artifacts/"+escapePointer(n)+"/expires", fmt.Sprintf(
 			"the artifact expires (%s) before the task's deadline (%s): generic-worker refuses the payload as malformed; make expires later than the deadline or remove it",
-			e, def.Deadline))
+			e, t.deadline))
 	}
 }

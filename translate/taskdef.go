@@ -19,6 +19,8 @@ type Task struct {
 	Dependencies []string
 	// Expires is the task's expiry; zero when absent.
 	Expires time.Time
+	// Deadline is the task's deadline as given ("" when absent).
+	Deadline string
 	// PayloadSpan and ScopesSpan are where the payload and scopes values
 	// are in the definition's bytes ([start, end) offsets; zero when
 	// absent), for rewriting a definition without re-encoding it.
@@ -53,7 +55,7 @@ func DecodeTask(raw []byte) (*Task, error) {
 }
 
 // taskStrings are the task members that must be strings.
-var taskStrings = map[string]bool{"schedulerId": true, "taskGroupId": true, "priority": true, "created": true, "deadline": true, "taskId": true}
+var taskStrings = map[string]bool{"schedulerId": true, "taskGroupId": true, "priority": true, "created": true, "taskId": true}
 
 func (w *walker) task(raw []byte) *Task {
 	t := &Task{}
@@ -97,6 +99,8 @@ func (w *walker) task(raw []byte) *Task {
 			}
 		case "expires":
 			expires, _ = w.str()
+		case "deadline":
+			t.Deadline, _ = w.str()
 		case "requires":
 			if s, ok := w.str(); ok && s != "all-completed" && s != "all-resolved" {
 				w.problem(w.here(), fmt.Sprintf(`must be one of "all-completed", "all-resolved", got %s`, quoteShort(s)))
