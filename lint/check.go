@@ -46,8 +46,8 @@ type task struct {
 	refs    map[string]taskfile.Ref
 	// deadline is the task definition's deadline as given.
 	deadline string
-	badRefs map[string]bool // malformed references, already reported
-	probs   []Problem
+	badRefs  map[string]bool // malformed references, already reported
+	probs    []Problem
 }
 
 func (t *task) add(rule string, sev Severity, ptr, msg string) {
