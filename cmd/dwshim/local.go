@@ -256,7 +256,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	}
 	defer sink.Close()
 
-	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels, localPullPolicy(f.Pull))
+	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels, localPullPolicy(f.Pull), f.Shell == "")
 	if err != nil {
 		if errors.Is(err, runner.ErrEngineUnavailable) {
 			return exitEngineUnavailable, err

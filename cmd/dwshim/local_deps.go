@@ -48,7 +48,7 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 // daemon is runner.ErrEngineUnavailable. Everything the engine creates is
 // labelled with this process (labelLocalOwner), and what killed runs left
 // is removed in the background while this one runs.
-func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string, pull docker.PullPolicy) (*docker.Engine, func(), error) {
+func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string, pull docker.PullPolicy, autoRemove bool) (*docker.Engine, func(), error) {
 	labels = maps.Clone(labels)
 	if labels == nil {
 		labels = map[string]string{}
@@ -58,7 +58,7 @@ func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]
 	// unreachable registry when the image is already here (the engine then
 	// uses the local copy, saying so in the log).
 	e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}, ImageRepo: localImageRepo,
-		RecordsDir: localImageRecords(), PullPolicy: pull})
+		RecordsDir: localImageRecords(), PullPolicy: pull, AutoRemove: autoRemove})
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect to docker: %w: %w", runner.ErrEngineUnavailable, err)
 	}

@@ -50,7 +50,15 @@ func labelLocal(t *testing.T) string {
 	localLabels = map[string]string{"dwshim.test": label}
 	t.Cleanup(func() {
 		localLabels = old
-		out, _ := exec.Command("docker", "ps", "-aq", "--filter", "label=dwshim.test="+label).Output()
+		// The daemon removes auto-removed containers (docker.Options.AutoRemove)
+		// just after they exit: give it a moment before calling one left.
+		var out []byte
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			out, _ = exec.Command("docker", "ps", "-aq", "--filter", "label=dwshim.test="+label).Output()
+			if len(strings.Fields(string(out))) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
 		if ids := strings.Fields(string(out)); len(ids) > 0 {
 			t.Errorf("containers left behind: %v", ids)
 			exec.Command("docker", append([]string{"rm", "-fv"}, ids...)...).Run()

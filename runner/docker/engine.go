@@ -97,6 +97,8 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	// may still make the container after Destroy has looked for it, leaving
 	// it behind in the Created state. It is bounded by killGrace instead.
 	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
+	autoRemove := e.opts.AutoRemove && len(t.Plan.Artifacts) == 0 && len(t.Plan.Caches) == 0 && !t.IsolatedNetwork
+	spec.HostConfig.AutoRemove = autoRemove
 	created, err := e.cli.ContainerCreate(cctx, spec)
 	cancelCreate()
 	if err != nil {
@@ -162,11 +164,14 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	}
 	pidsReached := e.watchPids(ctx, created.ID, t.Plan.Limits.Pids)
 	defer pidsReached()
+	var waited int64
 	select {
 	case res := <-wait.Result:
 		if res.Error != nil && res.Error.Message != "" {
 			return runner.Exit{}, fmt.Errorf("wait for container: %s", res.Error.Message)
 		}
+		waited = res.StatusCode
+		s.autoRemoved = autoRemove
 	case err := <-wait.Error:
 		return runner.Exit{}, wrap("wait for container", err)
 	case <-ctx.Done():
@@ -184,6 +189,11 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	case <-ctx.Done():
 	}
 	ex, err := e.exitOf(context.WithoutCancel(ctx), created.ID)
+	if err != nil && autoRemove && cerrdefs.IsNotFound(err) {
+		// Already removed by the daemon (Options.AutoRemove): the wait
+		// said how it ended (without the OOM flag).
+		ex, err = runner.Exit{Code: int(waited)}, nil
+	}
 	ex.PidsLimitReached = reached
 	return ex, err
 }
@@ -282,6 +292,11 @@ func (e *Engine) Destroy(ctx context.Context, t *runner.Task) error {
 	e.mu.Unlock()
 	if s != nil && s.pinned != "" {
 		e.unpin(s.pinned)
+	}
+	if s != nil && s.autoRemoved {
+		// The daemon removes the exited container (Options.AutoRemove: no
+		// caches, artifacts or network of its own to clean up after it).
+		return nil
 	}
 	var errs []error
 	name := ContainerName(t.Key)

@@ -36,6 +36,8 @@ func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 		switch {
 		case err == nil:
 			e.log.Info("removed container", "id", c.ID[:12], "label", label)
+		case cerrdefs.IsConflict(err) && e.opts.AutoRemove:
+			// The daemon is removing it already (Options.AutoRemove).
 		case !cerrdefs.IsNotFound(err):
 			errs = append(errs, wrap("remove container "+c.ID[:12], err))
 		}

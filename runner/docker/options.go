@@ -59,6 +59,12 @@ type Options struct {
 	// ExtraLabels are added to every container, volume and network the
 	// engine creates (tests use dwshim.test=<name>).
 	ExtraLabels map[string]string
+	// AutoRemove lets the daemon remove the container of a task with no
+	// artifacts, caches or network of its own as soon as it exits (dwshim
+	// local): nothing is copied out or released after it, Destroy does not
+	// wait for the removal, and such a container never outlives a dwshim
+	// that was killed.
+	AutoRemove bool
 }
 
 // RetryPolicy is how image pulls are retried: Attempts in all, waiting
@@ -116,6 +122,9 @@ type taskState struct {
 	containerID    string
 	network        runner.Network            // Task.IsolatedNetwork: created by Prepare
 	caches         map[string]*cacheInstance // by cache name: the instances it mounts
+	// autoRemoved: the container ran to its exit with AutoRemove, so the
+	// daemon removes it; Destroy does not wait for that.
+	autoRemoved bool
 }
 
 // New connects to the daemon (lazily: the first call negotiates the API
