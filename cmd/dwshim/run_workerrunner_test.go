@@ -128,6 +128,7 @@ func startPeerWith(t *testing.T, name string, workerConfig map[string]any, env s
 		prov["rootURL"], prov["workerPoolID"], prov["workerGroup"], prov["workerID"] = fake.RootURL(), p.queue, group, id
 		prov["staticSecret"] = "static-secret-" + name
 		fake.AddStaticWorker(p.queue, group, id, "static-secret-"+name)
+		fake.SetStaticCredentialsTTL(staticTTL)
 	} else {
 		runnerCfg["provider"] = map[string]any{"providerType": "standalone", "rootURL": fake.RootURL(),
 			"clientID": "worker/" + name, "accessToken": "wr-token", "workerPoolID": p.queue,
@@ -465,6 +466,10 @@ func TestWorkerRunnerShutdownMachineOn(t *testing.T) {
 	}
 }
 
+// staticTTL is how long a static worker's credentials last in these tests:
+// worker-runner renews them 30 s before they expire.
+const staticTTL = 36 * time.Second
+
 // TestWorkerRunnerStaticProvider runs the shipped template with its own
 // provider, static: start-worker registers the host with worker-manager
 // (tcfake) using the staticSecret, dwshim claims with the temporary
@@ -474,7 +479,7 @@ func TestWorkerRunnerStaticProvider(t *testing.T) {
 	p := startPeerWith(t, "static", nil, "", true)
 	t1 := uniqueID("t1")
 	p.addTask(t1, "echo hello")
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	st, err := p.fake.WaitResolved(ctx, t1)
 	if err != nil || st.Runs[0].State != "completed" {
@@ -491,6 +496,27 @@ func TestWorkerRunnerStaticProvider(t *testing.T) {
 	}
 	if claimedAs != "worker/"+p.queue+"/grp/wr-static" {
 		t.Errorf("claimWork signed by %q, want the registered worker's credentials", claimedAs)
+	}
+	// The first credentials last staticTTL: start-worker reregisters 30 s
+	// before that and passes new-credentials on; dwshim claims with them.
+	deadline := time.Now().Add(90 * time.Second)
+	for p.fake.Registrations(p.queue, "grp", "wr-static") < 2 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := p.fake.Registrations(p.queue, "grp", "wr-static"); n < 2 {
+		t.Fatalf("reregisterWorker never called (%d registrations)\n%s", n, p.out.String())
+	}
+	t2 := uniqueID("t2")
+	p.addTask(t2, "echo hello again")
+	if st, err := p.fake.WaitResolved(ctx, t2); err != nil || st.Runs[0].State != "completed" {
+		t.Fatalf("task after reregistration: %v %+v\n%s", err, st.Runs, p.out.String())
+	}
+	renewed := false
+	for _, c := range p.fake.Calls() {
+		renewed = renewed || (c.Route == "queue.claimWork" && c.Status == 200 && c.CredGen >= 1)
+	}
+	if !renewed {
+		t.Errorf("no claimWork signed with the reregistered credentials (new-credentials not applied)")
 	}
 	p.fake.SetShouldTerminate(true)
 	select {

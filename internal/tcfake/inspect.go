@@ -99,8 +99,10 @@ type Call struct {
 	Method   string
 	Path     string
 	ClientID string // "" when anonymous or rejected before authentication
-	// CredGen identifies fake-issued task credentials: 0 = from claimWork,
-	// n = from the nth reclaim; -1 for any other credentials.
+	// CredGen identifies fake-issued temporary credentials: task
+	// credentials 0 = from claimWork, n = from the nth reclaim; a static
+	// worker's 0 = from registerWorker, n = from the nth reregisterWorker;
+	// -1 for any other credentials.
 	CredGen int
 	Status  int    // 0 for a reset connection
 	Fault   string // "", "before", "after" or "reset"

@@ -83,7 +83,8 @@ type Server struct {
 	workerErrors []WorkerError
 	removed      []string
 	static       map[string]*staticWorker // "<pool>/<group>/<id>" → registration
-	wstSecret    []byte                   // SetWebsocktunnelSecret
+	staticTTL    time.Duration
+	wstSecret    []byte // SetWebsocktunnelSecret
 }
 
 // New returns an unstarted fake; call Start, then Close when done.

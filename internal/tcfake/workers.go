@@ -93,8 +93,17 @@ type staticWorker struct {
 }
 
 // StaticWorkerCredentialsTTL is how long the credentials registerWorker and
-// reregisterWorker hand out stay valid.
+// reregisterWorker hand out stay valid, unless SetStaticCredentialsTTL.
 const StaticWorkerCredentialsTTL = 96 * time.Hour
+
+// SetStaticCredentialsTTL changes how long the credentials of later
+// (re)registrations last: short, worker-runner reregisters soon and sends
+// the worker new-credentials.
+func (s *Server) SetStaticCredentialsTTL(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staticTTL = d
+}
 
 // AddStaticWorker lets workerPoolID/workerGroup/workerID register with
 // staticSecret, as a worker of a worker-manager "static" pool does through
@@ -122,10 +131,17 @@ func (s *Server) Registrations(workerPoolID, workerGroup, workerID string) int {
 
 func (s *Server) staticCredentials(w *staticWorker, pool, group, id string) reply {
 	now := s.now()
+	ttl := StaticWorkerCredentialsTTL
+	if s.staticTTL > 0 {
+		ttl = s.staticTTL
+	}
 	w.registration = s.slug()
 	w.registered++
-	creds := s.issueTemp("worker/"+pool+"/"+group+"/"+id, now, now.Add(StaticWorkerCredentialsTTL), WorkerScopes(pool, group, id))
-	return ok(map[string]any{"credentials": creds, "expires": fmtTime(now.Add(StaticWorkerCredentialsTTL)), "secret": w.registration})
+	creds := s.issueTemp("worker/"+pool+"/"+group+"/"+id, now, now.Add(ttl), WorkerScopes(pool, group, id))
+	var cert certificate
+	_ = json.Unmarshal([]byte(creds.Certificate), &cert) // we just made it
+	s.credGen[cert.Seed] = w.registered - 1              // Call.CredGen: 0 registered, n the nth reregistration
+	return ok(map[string]any{"credentials": creds, "expires": fmtTime(now.Add(ttl)), "secret": w.registration})
 }
 
 // registerWorker needs no credentials, only the worker's identity proof.
