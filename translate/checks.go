@@ -21,7 +21,12 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 			w.problem(fmt.Sprintf("%s/command/%d", at, i), "contains a NUL byte, which no process can receive as an argument: remove it")
 		}
 	}
-	for _, n := range sortedKeys(p.Env) {
+	// Sorted (for a stable order of problems) only when something is wrong.
+	envBad := false
+	for n, v := range p.Env {
+		envBad = envBad || envNameProblem(n, inEnvFile(n, v)) != "" || strings.IndexByte(v, 0) >= 0
+	}
+	for _, n := range sortedKeysIf(envBad, p.Env) {
 		ptr := at + "/env/" + escapePointer(n)
 		if msg := envNameProblem(n, inEnvFile(n, p.Env[n])); msg != "" {
 			w.problem(ptr, msg)
@@ -30,12 +35,24 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 			w.problem(ptr, "the value contains a NUL byte, which no process can receive in its environment: remove it")
 		}
 	}
-	for _, n := range sortedKeys(p.Cache) {
+	cacheBad := false
+	for n := range p.Cache {
+		cacheBad = cacheBad || strings.Contains(n, "::")
+	}
+	for _, n := range sortedKeysIf(cacheBad, p.Cache) {
 		if strings.Contains(n, "::") {
 			w.problem(at+"/cache/"+escapePointer(n), `the cache name contains "::", which docker-worker refused (it separates a cache from its instance): rename the cache`)
 		}
 	}
 	w.checkArtifactNames(at, p)
+}
+
+// sortedKeysIf is sortedKeys(m) when cond, else nil.
+func sortedKeysIf[V any](cond bool, m map[string]V) []string {
+	if !cond {
+		return nil
+	}
+	return sortedKeys(m)
 }
 
 // IsSlugID reports whether s is a v4 slugid, as Taskcluster's schemas

@@ -284,7 +284,7 @@ func (w *walker) ints() []int64 {
 
 // strMap reads an object of strings.
 func (w *walker) strMap() map[string]string {
-	m := map[string]string{}
+	m := make(map[string]string, 16)
 	w.object(func(name string) {
 		if s, ok := w.str(); ok {
 			m[name] = s
