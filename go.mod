@@ -22,8 +22,9 @@ require (
 	github.com/ulikunitz/xz v0.5.17
 	github.com/xeipuuv/gojsonschema v1.2.0
 	go.yaml.in/yaml/v3 v3.0.6
+	golang.org/x/crypto v0.45.0
 	golang.org/x/term v0.37.0
-	golang.org/x/text v0.14.0
+	golang.org/x/text v0.31.0
 )
 
 require (

@@ -27,8 +27,11 @@ type Task struct {
 	// Images fetches image artifacts (task-image, indexed-image). Nil when
 	// the plan's image is a named image, or when none can be fetched.
 	Images ImageFetcher
-	// RegistryAuth returns credentials for a registry host ("" for none).
-	RegistryAuth func(host string) (username, password string)
+	// RegistryAuth returns credentials for pulling a repository, named in
+	// full as "<host>/<path>" (e.g. "registry.example.com/team/app",
+	// "docker.io/library/ubuntu"); "" for none. They are sent to the
+	// daemon only, never logged.
+	RegistryAuth func(repository string) (username, password string)
 	// IsolatedNetwork asks for a network of the task's own: Prepare
 	// creates it, the container is attached to it only, Destroy removes
 	// it. The engine must implement Networker. The worker sets it for

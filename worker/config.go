@@ -116,6 +116,10 @@ type Config struct {
 	// default, docker-worker's: only when the host lacks it) or "always"
 	// (a pull per task, so a moved tag such as "latest" is never stale).
 	ImagePullPolicy string `json:"imagePullPolicy"`
+	// Registries are docker-worker's private registry credentials:
+	// {"<host>" or "<host>/<user>": {"username", "password"}}, the longest
+	// match winning (registries.go). Never logged.
+	Registries map[string]RegistryCredentials `json:"registries"`
 
 	// WSTServerURL and WSTAudience, both set, expose the live log and
 	// interactive shells through that websocktunnel server (see expose.go).

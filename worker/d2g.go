@@ -97,6 +97,9 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 	}
 	task := &runner.Task{Plan: p, Identity: id, Key: t.TaskID + "-" + fmt.Sprint(t.RunID), WorkerID: cfg.WorkerID,
 		IsolatedNetwork: p.Features.TaskclusterProxy}
+	if p.Image.Kind == plan.ImageNamed && len(cfg.Registries) > 0 {
+		task.RegistryAuth = RegistryAuth(cfg.Registries)
+	}
 	if p.Image.Kind != plan.ImageNamed {
 		if e.Images != nil {
 			task.Images = e.Images(t)

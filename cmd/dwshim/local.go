@@ -229,6 +229,8 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 		},
 		Key:      fmt.Sprintf("%s-%d-%s", in.TaskID, in.RunID, randomSuffix()),
 		WorkerID: workerID,
+		// The user's Docker credentials, as `docker pull` would use.
+		RegistryAuth: dockerCredentials(dockerConfigPath()),
 	}
 	if in.ProvisionerID != "" {
 		task.Identity.WorkerPool = in.ProvisionerID + "/" + in.WorkerType

@@ -3,6 +3,7 @@ package docker
 import (
 	"encoding/base64"
 	"errors"
+	"github.com/distribution/reference"
 	"strings"
 	"testing"
 
@@ -215,13 +216,20 @@ func TestParseGPUs(t *testing.T) {
 }
 
 func TestRegistryAuth(t *testing.T) {
-	task := &runner.Task{RegistryAuth: func(host string) (string, string) {
-		if host == "registry.example.com" {
+	task := &runner.Task{RegistryAuth: func(repo string) (string, string) {
+		if repo == "registry.example.com/team/app" {
 			return "u", "p"
 		}
 		return "", ""
 	}}
-	got, err := registryAuth(task, "registry.example.com")
+	named := func(s string) reference.Named {
+		n, err := reference.ParseNormalizedNamed(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	got, err := registryAuth(task, named("registry.example.com/team/app:1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,10 +237,10 @@ func TestRegistryAuth(t *testing.T) {
 	if err != nil || !strings.Contains(string(raw), `"username":"u"`) || !strings.Contains(string(raw), `"password":"p"`) || !strings.Contains(string(raw), `"serveraddress":"registry.example.com"`) {
 		t.Errorf("auth %q decodes to %s (%v)", got, raw, err)
 	}
-	if got, _ := registryAuth(task, "docker.io"); got != "" {
+	if got, _ := registryAuth(task, named("ubuntu")); got != "" {
 		t.Errorf("anonymous registry got auth %q", got)
 	}
-	if got, _ := registryAuth(&runner.Task{}, "docker.io"); got != "" {
+	if got, _ := registryAuth(&runner.Task{}, named("ubuntu")); got != "" {
 		t.Errorf("nil RegistryAuth got auth %q", got)
 	}
 }

@@ -66,7 +66,7 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 		fmt.Fprintf(log, "Using image %s (present locally)\n", ref)
 		return ref, nil
 	}
-	auth, err := registryAuth(t, reference.Domain(named))
+	auth, err := registryAuth(t, named)
 	if err != nil {
 		return "", err
 	}
@@ -96,12 +96,14 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 	return ref, nil
 }
 
-// registryAuth is the X-Registry-Auth value for host ("" for anonymous).
-func registryAuth(t *runner.Task, host string) (string, error) {
+// registryAuth is the X-Registry-Auth value for pulling named ("" for
+// anonymous).
+func registryAuth(t *runner.Task, named reference.Named) (string, error) {
 	if t.RegistryAuth == nil {
 		return "", nil
 	}
-	user, pass := t.RegistryAuth(host)
+	host := reference.Domain(named)
+	user, pass := t.RegistryAuth(named.Name())
 	if user == "" && pass == "" {
 		return "", nil
 	}
