@@ -2,11 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -22,17 +17,7 @@ func TestE2EPrivateRegistry(t *testing.T) {
 	const user, pass = "dwshim", "worker-registry-pass"
 	addr := testenv.StartAuthRegistry(t, user, pass)
 	ref := addr + "/dwshim-test/worker-private:latest"
-	cfgDir := t.TempDir()
-	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{addr: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))}}})
-	if err := os.WriteFile(filepath.Join(cfgDir, "config.json"), cfg, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"tag", e2eImage, ref}, {"push", ref}, {"rmi", ref}} {
-		if out, err := exec.Command("docker", append([]string{"--config", cfgDir}, args...)...).CombinedOutput(); err != nil {
-			t.Fatalf("docker %v: %v: %s", args, err, out)
-		}
-	}
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", ref).Run() })
+	testenv.PushPrivate(t, addr, user, pass, e2eImage, ref)
 	env := newTestEnv(t, tcfake.Options{})
 	env.cfg.NumberOfTasksToRun = 1
 	env.cfg.Registries = map[string]RegistryCredentials{addr: {Username: user, Password: pass}}

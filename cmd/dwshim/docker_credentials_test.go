@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,20 +53,7 @@ func TestLocalPrivateRegistry(t *testing.T) {
 	const user, pass = "dwshim", "local-registry-pass"
 	addr := testenv.StartAuthRegistry(t, user, pass)
 	ref := addr + "/dwshim-test/local-private:latest"
-	cfgDir := t.TempDir()
-	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{addr: map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))}}})
-	os.WriteFile(filepath.Join(cfgDir, "config.json"), cfg, 0o600)
-	docker := func(args ...string) {
-		t.Helper()
-		cmd := exec.CommandContext(context.Background(), "docker", append([]string{"--config", cfgDir}, args...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("docker %v: %v: %s", args, err, out)
-		}
-	}
-	docker("tag", localTestImage, ref)
-	docker("push", ref)
-	docker("rmi", ref)
-	t.Cleanup(func() { _ = exec.Command("docker", "rmi", ref).Run() })
+	cfgDir := testenv.PushPrivate(t, addr, user, pass, localTestImage, ref)
 	payload := `{"image": "` + ref + `", "maxRunTime": 60, "command": ["echo", "from-private"]}`
 	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no credentials: refused
 	if code, out, _ := runCLI(t, payload, "local", "--artifacts", t.TempDir(), "-"); code == 0 {

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -84,4 +85,25 @@ auth:
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// PushPrivate tags src as ref (on a StartAuthRegistry registry at addr),
+// pushes it with user / password through a Docker config of its own, and
+// removes the local tag, so a test's pull must authenticate. It returns
+// that Docker config's folder (a DOCKER_CONFIG holding the credentials).
+func PushPrivate(t testing.TB, addr, user, password, src, ref string) string {
+	t.Helper()
+	dir := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	cfg := fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, addr, auth)
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"tag", src, ref}, {"push", ref}, {"rmi", ref}} {
+		if out, err := exec.Command("docker", append([]string{"--config", dir}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %v: %v: %s", args, err, out)
+		}
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "rmi", ref).Run() })
+	return dir
 }
