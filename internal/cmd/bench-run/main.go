@@ -34,14 +34,15 @@ func main() {
 	bin := flag.String("dwshim", "bin/dwshim", "the dwshim binary")
 	image := flag.String("image", "dwshim-test/busybox:latest", "a named image present locally")
 	n := flag.Int("n", 10, "runs per side")
+	logPath := flag.String("worker-log", "", "keep the worker's log (slog, with the runner's durations) in this file")
 	flag.Parse()
-	if err := run(*bin, *image, *n); err != nil {
+	if err := run(*bin, *image, *n, *logPath); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-run:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin, image string, n int) error {
+func run(bin, image string, n int, logPath string) error {
 	fake := tcfake.New(tcfake.Options{ClaimDuration: claimFor})
 	fake.Start()
 	defer fake.Close()
@@ -63,7 +64,10 @@ func run(bin, image string, n int) error {
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return err
 	}
-	wlog, err := os.Create(filepath.Join(dir, "worker.log"))
+	if logPath == "" {
+		logPath = filepath.Join(dir, "worker.log")
+	}
+	wlog, err := os.Create(logPath)
 	if err != nil {
 		return err
 	}
