@@ -235,7 +235,14 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	if in.ProvisionerID != "" {
 		task.Identity.WorkerPool = in.ProvisionerID + "/" + in.WorkerType
 	}
-	images, err := imageFetcher(f, p.Image, sio)
+	var bar *termLines
+	terminal := sio.Stdout // the shell (--shell) writes to the terminal itself
+	if fh, ok := sio.Stdout.(*os.File); ok && sio.Terminal {
+		// The task log and the progress bars share the terminal.
+		bar = newTermLines(fh)
+		sio.Stdout = bar
+	}
+	images, err := imageFetcher(f, p.Image, sio, bar)
 	if err != nil {
 		return 2, err
 	}
@@ -268,7 +275,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	defer closeEngine()
 	var eng runner.Engine = engine
 	if f.Shell != "" {
-		eng = &shellEngine{Engine: engine, ctx: ctx, mode: f.Shell, busybox: findBusybox(), in: sio.Stdin, out: sio.Stdout, errOut: sio.Stderr}
+		eng = &shellEngine{Engine: engine, ctx: ctx, mode: f.Shell, busybox: findBusybox(), in: sio.Stdin, out: terminal, errOut: sio.Stderr}
 	}
 	r, err := runner.New(runner.Config{
 		Engine: eng, Logger: logger,
@@ -333,10 +340,11 @@ func summarize(w io.Writer, taskID string, res *runner.Result, dir string, withM
 }
 
 // imageFetcher picks where image artifacts come from.
-func imageFetcher(f localFlags, img plan.Image, sio localIO) (runner.ImageFetcher, error) {
-	var progress func(io.ReadCloser, int64) io.ReadCloser
-	if sio.Terminal {
-		progress = newProgress(sio.Stdout, "Loading image", time.Now)
+func imageFetcher(f localFlags, img plan.Image, sio localIO, bar *termLines) (runner.ImageFetcher, error) {
+	var progress, download func(io.ReadCloser, int64) io.ReadCloser
+	if bar != nil {
+		progress = newProgress(bar, "Loading image", time.Now)
+		download = newProgress(bar, "Downloading image", time.Now)
 	}
 	switch {
 	case img.Kind == plan.ImageNamed:
@@ -345,7 +353,7 @@ func imageFetcher(f localFlags, img plan.Image, sio localIO) (runner.ImageFetche
 		return &fileImages{path: f.ImageFile, progress: progress}, nil
 	case f.RootURL != "":
 		return &tcImages{
-			rootURL: f.RootURL, creds: credentialsFromEnv(), cacheDir: defaultImageCache(), progress: progress,
+			rootURL: f.RootURL, creds: credentialsFromEnv(), cacheDir: defaultImageCache(), progress: progress, dlProgress: download, maxCache: imageCacheBound(),
 			logf: func(format string, args ...any) { fmt.Fprintf(sio.Stderr, "dwshim: "+format+"\n", args...) },
 		}, nil
 	}

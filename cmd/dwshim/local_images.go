@@ -59,8 +59,12 @@ type tcImages struct {
 	rootURL  string
 	creds    *tcclient.Credentials // nil: anonymous (public artifacts)
 	cacheDir string
-	progress func(r io.ReadCloser, size int64) io.ReadCloser
-	logf     func(format string, args ...any)
+	// maxCache bounds the bytes kept in cacheDir (least recently used
+	// files go first); 0 keeps everything.
+	maxCache   int64
+	progress   func(r io.ReadCloser, size int64) io.ReadCloser
+	dlProgress func(r io.ReadCloser, size int64) io.ReadCloser
+	logf       func(format string, args ...any)
 
 	mu sync.Mutex
 }
@@ -115,6 +119,8 @@ func (t *tcImages) download(ctx context.Context, f *imagefetch.Fetcher, taskID, 
 	file := filepath.Join(t.cacheDir, hex.EncodeToString(sum[:16]))
 	if _, err := os.Stat(file); err == nil {
 		t.logf("Using downloaded image artifact %q of task %s", name, taskID)
+		now := time.Now()
+		_ = os.Chtimes(file, now, now) // recently used: evicted last
 		return file, nil
 	}
 	if err := os.MkdirAll(t.cacheDir, 0o755); err != nil {
@@ -125,6 +131,9 @@ func (t *tcImages) download(ctx context.Context, f *imagefetch.Fetcher, taskID, 
 	r, err := f.Open(ctx, taskID, name)
 	if err != nil {
 		return "", fmt.Errorf("%w (from %s)", err, t.rootURL)
+	}
+	if t.dlProgress != nil {
+		r = t.dlProgress(r, -1)
 	}
 	defer r.Close()
 	tmp := file + ".part"
@@ -144,6 +153,7 @@ func (t *tcImages) download(ctx context.Context, f *imagefetch.Fetcher, taskID, 
 		return "", fmt.Errorf("download artifact %q of task %s from %s: %w", name, taskID, t.rootURL, err)
 	}
 	t.logf("Downloaded %d bytes in %s", n, time.Since(start).Round(time.Millisecond))
+	evictImages(t.cacheDir, t.maxCache, file, t.logf)
 	return file, nil
 }
 
