@@ -310,31 +310,14 @@ func retryRun(t *testing.T, fake *tcfake.Server, taskID, queue string) {
 
 func TestLocalInterrupt(t *testing.T) {
 	label := labelLocal(t)
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	task := filepath.Join(t.TempDir(), "task.json")
-	os.WriteFile(task, []byte(fmt.Sprintf(`{"image": %q, "maxRunTime": 600, "command": ["sh", "-c", "echo started; sleep 300"]}`, localTestImage)), 0o644)
-	cmd := exec.Command(exe, "local", "--artifacts", t.TempDir(), task)
-	cmd.Env = append(os.Environ(), "DWSHIM_LOCAL_TEST_MAIN=1", "DWSHIM_LOCAL_TEST_LABEL="+label)
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if strings.Contains(sc.Text(), "started") {
-			break
-		}
-	}
+	cmd, sc := startSleepingLocal(t, label)
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGINT)
 	go func() {
 		for sc.Scan() {
 		}
 	}()
-	err = cmd.Wait()
+	err := cmd.Wait()
 	if cmd.ProcessState.ExitCode() != exitCancelled {
 		t.Errorf("exit %v, want %d", err, exitCancelled)
 	}
@@ -343,10 +326,10 @@ func TestLocalInterrupt(t *testing.T) {
 	}
 }
 
-// A dwshim local killed with SIGKILL cannot remove its container; the next
-// run does.
-func TestLocalKilledRunSweptByNext(t *testing.T) {
-	label := labelLocal(t)
+// startSleepingLocal starts dwshim local (the test binary) in a process
+// of its own on a task that sleeps, and returns once the task has started.
+func startSleepingLocal(t *testing.T, label string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -365,6 +348,14 @@ func TestLocalKilledRunSweptByNext(t *testing.T) {
 			break
 		}
 	}
+	return cmd, sc
+}
+
+// A dwshim local killed with SIGKILL cannot remove its container; the next
+// run does.
+func TestLocalKilledRunSweptByNext(t *testing.T) {
+	label := labelLocal(t)
+	cmd, sc := startSleepingLocal(t, label)
 	cmd.Process.Kill()
 	go func() {
 		for sc.Scan() {
