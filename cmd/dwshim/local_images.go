@@ -42,7 +42,7 @@ func (f *fileImages) Fetch(_ context.Context, img plan.Image) (io.ReadCloser, st
 	abs, _ := filepath.Abs(f.path)
 	// The identity changes when the file does, so a rebuilt tarball is
 	// loaded again rather than served from the engine's image cache.
-	id := fmt.Sprintf("file/%s@%d-%d", abs, st.Size(), st.ModTime().UnixNano())
+	id := fmt.Sprintf("file %s (%d bytes, modified %s)", abs, st.Size(), st.ModTime().UTC().Format(time.RFC3339Nano))
 	var r io.ReadCloser = fh
 	if f.progress != nil {
 		r = f.progress(fh, st.Size())
