@@ -121,17 +121,20 @@ type convertJob struct {
 }
 
 // convertAll reads r and converts its items on every CPU, yielding them in
-// input order. At most a few items per CPU are in flight, so memory stays
+// input order: the reading goroutine only splits the input into entries;
+// classifying and converting them is the workers' job. At most a few items per CPU are in flight, so memory stays
 // flat however large the input. After the channel closes, *readErr holds
 // the read error that ended the input, if any.
 func convertAll(r *taskfile.Reader, c *converter) (<-chan convertJob, *error) {
-	workers := runtime.GOMAXPROCS(0)
+	workers := convertWorkers()
 	jobs := make(chan convertJob)
 	ordered := make(chan convertJob, 4*workers)
 	readErr := new(error)
+	r.DeferClassify() // graph entries are classified by the workers
 	for range workers {
 		go func() {
 			for j := range jobs {
+				j.it.Classify()
 				j.done <- c.convert(j.it)
 			}
 		}()
@@ -154,6 +157,9 @@ func convertAll(r *taskfile.Reader, c *converter) (<-chan convertJob, *error) {
 	}()
 	return ordered, readErr
 }
+
+// convertWorkers is how many items are converted at once (tests vary it).
+var convertWorkers = func() int { return runtime.GOMAXPROCS(0) }
 
 func outputFormat(flag string, in taskfile.Format) taskfile.Format {
 	switch flag {

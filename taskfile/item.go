@@ -23,3 +23,23 @@ func NewItem(file string, index int, raw json.RawMessage, locate LocateFunc) *It
 	}
 	return it
 }
+
+// DeferClassify makes Next return the task graph's entries unclassified:
+// only File, Index, Key, Entry, Line and Column are set until the caller
+// calls Classify on the item, which it may do on another goroutine, so that
+// the reader's goroutine only splits the input. Entries already read (the
+// first, read by Open) are classified as before.
+func (r *Reader) DeferClassify() { r.lazy = true }
+
+// Classify fills in an item read after DeferClassify (Raw, Label, TaskID,
+// Kind, Format, …), exactly as Next would have; it is a no-op for any
+// other item. It must be called once before the item is used, and not
+// concurrently with other uses of the item.
+func (it *Item) Classify() {
+	if !it.unclassified {
+		return
+	}
+	file, index := it.File, it.Index
+	*it = *graphItem(it.Key, it.Entry, filePos{it.Line, it.Column})
+	it.File, it.Index = file, index
+}

@@ -38,6 +38,7 @@ type Reader struct {
 	pending []*Item
 	err     error
 	closer  io.Closer
+	lazy    bool // graph entries are classified by Item.Classify
 }
 
 // Open detects the input's format and shape, reading as little as it needs
@@ -346,5 +347,8 @@ func (r *Reader) syntaxError(err error) error {
 
 func (r *Reader) graphItem(key string, v json.RawMessage, vstart int64) *Item {
 	line, col := r.tr.pos(vstart)
+	if r.lazy {
+		return &Item{Key: key, Entry: v, Raw: v, Line: line, Column: col, unclassified: true}
+	}
 	return graphItem(key, v, filePos{line, col})
 }

@@ -104,8 +104,9 @@ type Item struct {
 	// Line and Column are where Raw starts in the file (1-based).
 	Line, Column int
 
-	loc    locator
-	docPtr string // pointer of Raw inside its document (YAML positions)
+	loc          locator
+	docPtr       string // pointer of Raw inside its document (YAML positions)
+	unclassified bool   // read after DeferClassify: Classify fills it in
 }
 
 // Name is how messages name the item: its label, else its taskId, else its
