@@ -80,6 +80,12 @@ func skipValue(b []byte, i int) int {
 	case '{', '[':
 		depth := 0
 		for i < len(b) {
+			for i < len(b) && !structural[b[i]] {
+				i++
+			}
+			if i >= len(b) {
+				break
+			}
 			switch b[i] {
 			case '"':
 				i = skipString(b, i)
@@ -102,10 +108,23 @@ func skipValue(b []byte, i int) int {
 	return i
 }
 
+// structural marks the bytes skipValue stops at inside a container.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
 // skipString returns the index just after the string starting at b[i]
-// (a '"'), jumping from quote to quote.
+// (a '"'), jumping from quote to quote (short strings byte by byte).
 func skipString(b []byte, i int) int {
-	for i++; ; {
+	i++
+	for end := min(i+16, len(b)); i < end; i++ {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			goto slow
+		}
+	}
+slow:
+	for {
 		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {
 			return len(b)
