@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/tcfake"
+	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/runner/docker"
 )
 
@@ -26,6 +27,8 @@ import (
 //     and a device set of their own; both reach the proxy at
 //     http://taskcluster (port 80) through their own network;
 //   - wave 2: the two instances are reused, one each, never shared;
+//   - wave 2's second task runs an image from a private registry (htpasswd
+//     auth on loopback) with the worker's `registries` credentials;
 //   - then a purge-cache request for the cache: wave 3 starts empty; its
 //     tasks run an image artifact (task-image).
 //
@@ -37,6 +40,11 @@ func TestE2EFirefoxBatch(t *testing.T) {
 	env.cfg.Capacity = 2
 	env.cfg.NumberOfTasksToRun = 6
 	fakeLoopbackDevices(t, &env.cfg, 2)
+	const regUser, regPass = "dwshim", "firefox-registry-pass"
+	regAddr := testenv.StartAuthRegistry(t, regUser, regPass)
+	privateRef := regAddr + "/dwshim-test/firefox-private:latest"
+	testenv.PushPrivate(t, regAddr, regUser, regPass, e2eImage, privateRef)
+	env.cfg.Registries = map[string]RegistryCredentials{regAddr: {Username: regUser, Password: regPass}}
 	w := env.dockerWorker(t)
 	w.opts.Executor.(*D2GExecutor).Proxy.Port = 80
 	cache := fmt.Sprintf("level-3-checkouts-%d", os.Getpid())
@@ -60,6 +68,9 @@ func TestE2EFirefoxBatch(t *testing.T) {
 	artifactHash := "sha256:" + hex.EncodeToString(sum[:])
 	add := func(id string) {
 		image := any(e2eImage)
+		if id == "ff-4" {
+			image = privateRef
+		}
 		if id == "ff-5" || id == "ff-6" {
 			image = map[string]any{"type": "task-image", "taskId": "FFIMAGE", "path": "public/image.tar"}
 		}
@@ -116,8 +127,15 @@ func TestE2EFirefoxBatch(t *testing.T) {
 		if !regexp.MustCompile(`^/dev/video[01]$`).MatchString(m[2]) || len(strings.Fields(m[4])) != 5 {
 			t.Errorf("%s: video %q, sound nodes %q", id, m[2], m[4])
 		}
-		if bl, ok := r.Artifact("public/logs/firefox_backing.log"); !ok || !strings.Contains(string(bl.Data), "PROXY-OK") {
+		bl, ok := r.Artifact("public/logs/firefox_backing.log")
+		if !ok || !strings.Contains(string(bl.Data), "PROXY-OK") {
 			t.Errorf("%s: backing log under the payload's name missing", id)
+		}
+		if strings.Contains(string(bl.Data), regPass) || strings.Contains(log, regPass) {
+			t.Errorf("%s: the registry password is in the task log", id)
+		}
+		if id == "ff-4" && !strings.Contains(string(bl.Data), privateRef) {
+			t.Errorf("ff-4: the log does not name the private image %s:\n%s", privateRef, bl.Data)
 		}
 		if ll, ok := r.Artifact(logName); !ok || ll.LinkTarget != "public/logs/firefox_backing.log" {
 			t.Errorf("%s: live log %+v", id, ll)
