@@ -75,22 +75,24 @@ func Run(o Options, name string, in io.Reader, stdout, stderr io.Writer) error {
 	var stop error // usage or write error: drain, write nothing more
 	results, readErr := convertAll(r, c)
 	for j := range results {
-		it, res := j.it, <-j.done
-		if stop != nil {
-			continue
-		}
-		if o.TaskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
-			stop = &UsageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
-			continue
-		}
-		name := ""
-		if named {
-			name = it.Name()
-		}
-		rep.task(name, res.warnings, res.problems)
-		failed = failed || len(res.problems) > 0
-		if err := w.item(it, res); err != nil {
-			stop = fmt.Errorf("write output: %w", err)
+		for k, res := range <-j.done {
+			it := j.items[k]
+			if stop != nil {
+				continue
+			}
+			if o.TaskDef && !named && it.Kind == taskfile.Payload && it.Format == taskfile.DockerWorker {
+				stop = &UsageError{fmt.Sprintf("-t: %s is a bare payload, not a task definition (leave out -t)", name)}
+				continue
+			}
+			name := ""
+			if named {
+				name = it.Name()
+			}
+			rep.task(name, res.warnings, res.problems)
+			failed = failed || len(res.problems) > 0
+			if err := w.item(it, res); err != nil {
+				stop = fmt.Errorf("write output: %w", err)
+			}
 		}
 	}
 	if stop != nil {
@@ -114,45 +116,71 @@ func Run(o Options, name string, in io.Reader, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// convertJob is one item in flight; done receives its conversion.
+// convertJob is a batch of consecutive items in flight; done receives
+// their conversions, in order.
 type convertJob struct {
-	it   *taskfile.Item
-	done chan converted
+	items []*taskfile.Item
+	done  chan []converted
 }
+
+// A batch holds up to batchItems items and ends after batchBytes of input,
+// so that handing work to the workers costs little per task and memory
+// stays bounded by a few tasks (a batch of huge tasks is one task).
+const (
+	batchItems = 16
+	batchBytes = 256 << 10
+)
 
 // convertAll reads r and converts its items on every CPU, yielding them in
 // input order: the reading goroutine only splits the input into entries;
-// classifying and converting them is the workers' job. At most a few items per CPU are in flight, so memory stays
-// flat however large the input. After the channel closes, *readErr holds
-// the read error that ended the input, if any.
+// classifying and converting them is the workers' job. At most a few
+// batches per CPU are in flight, so memory stays flat however large the
+// input. After the channel closes, *readErr holds the read error that
+// ended the input, if any.
 func convertAll(r *taskfile.Reader, c *converter) (<-chan convertJob, *error) {
 	workers := convertWorkers()
 	jobs := make(chan convertJob)
-	ordered := make(chan convertJob, 4*workers)
+	ordered := make(chan convertJob, 2*workers)
 	readErr := new(error)
 	r.DeferClassify() // graph entries are classified by the workers
 	for range workers {
 		go func() {
 			for j := range jobs {
-				j.it.Classify()
-				j.done <- c.convert(j.it)
+				res := make([]converted, len(j.items))
+				for k, it := range j.items {
+					it.Classify()
+					res[k] = c.convert(it)
+				}
+				j.done <- res
 			}
 		}()
 	}
 	go func() {
 		defer close(ordered)
 		defer close(jobs)
+		var batch []*taskfile.Item
+		size := 0
+		send := func() {
+			j := convertJob{items: batch, done: make(chan []converted, 1)}
+			ordered <- j
+			jobs <- j
+			batch, size = nil, 0
+		}
 		for {
 			it, err := r.Next()
 			if err != nil {
+				if len(batch) > 0 {
+					send()
+				}
 				if err != io.EOF {
 					*readErr = err
 				}
 				return
 			}
-			j := convertJob{it: it, done: make(chan converted, 1)}
-			ordered <- j
-			jobs <- j
+			batch = append(batch, it)
+			if size += len(it.Raw) + len(it.Entry); len(batch) == batchItems || size >= batchBytes {
+				send()
+			}
 		}
 	}()
 	return ordered, readErr
