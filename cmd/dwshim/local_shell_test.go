@@ -24,7 +24,10 @@ func TestLocalShellPiped(t *testing.T) {
 	purgeCache(t, "dwshim-test-shell-cache")
 	// After the command: its file system, env and caches; the task's own
 	// exit code is the result.
-	code, out, stderr := runCLI(t, "cat /tmp/made /cache/c; echo foo=$FOO; pwd\n", "local", "--artifacts", t.TempDir(), "--shell", task)
+	// The input ends with an explicit exit: a ^D sent on end of input was
+	// seen once to leave the shell running (a hang under CI), not yet
+	// understood; see the closing note of this session.
+	code, out, stderr := runCLI(t, "cat /tmp/made /cache/c; echo foo=$FOO; pwd\nexit\n", "local", "--artifacts", t.TempDir(), "--shell", task)
 	if code != 2 || !strings.Contains(out, "made\r\ncached\r\nfoo=bar\r\n/\r\n") || !strings.Contains(stderr, "snapshot") {
 		t.Errorf("--shell: exit %d, want 2 and the shell's output", code)
 	}
