@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dwshim/dwshim/native"
 	"github.com/dwshim/dwshim/taskfile"
@@ -312,11 +311,11 @@ func spliceTask(raw []byte, t *translate.Task, payload, scopes []byte) []byte {
 }
 
 // warningStrings renders translate's warnings; for the native target it
-// leaves out those about the d2g payload only.
+// leaves out those about the d2g payload only (WarningCode.D2GOnly).
 func (c *converter) warningStrings(ws []translate.Warning) []string {
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
-		if c.native && (strings.Contains(w.Message, "d2g target") || strings.Contains(w.Message, "d2g payload")) {
+		if c.native && w.Code.D2GOnly() {
 			continue
 		}
 		out = append(out, w.String())

@@ -2,6 +2,7 @@ package convert
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,5 +26,34 @@ func TestRunSplicesPayload(t *testing.T) {
 	}
 	if strings.Index(got, "zeta") > strings.Index(got, "alpha") || !strings.Contains(got, `"osGroups"`) {
 		t.Errorf("order or payload wrong:\n%s", got)
+	}
+}
+
+// TestNativeDropsD2GOnlyWarningsByCode: the native target leaves out
+// translate's warnings about the d2g payload alone, decided by their code
+// whatever their text says.
+func TestNativeDropsD2GOnlyWarningsByCode(t *testing.T) {
+	ws := []translate.Warning{
+		{Pointer: "/a", Code: translate.WarnD2GArtifactsDisableLogs, Message: "no mention of the target"},
+		{Pointer: "/b", Code: translate.WarnPoolCacheScope, Message: "so the d2g target fails on generic-worker"},
+		{Pointer: "/c", Code: translate.WarnD2GExitStatus, Message: "the d2g payload will fail validation"},
+	}
+	got := (&converter{native: true}).warningStrings(ws)
+	if want := []string{"/b: so the d2g target fails on generic-worker"}; !slices.Equal(got, want) {
+		t.Errorf("native warnings = %q, want %q", got, want)
+	}
+	if got := (&converter{}).warningStrings(ws); len(got) != len(ws) {
+		t.Errorf("d2g warnings = %q, want all %d", got, len(ws))
+	}
+	// End to end: artifacts disabled warns for d2g only.
+	in := `{"image": "ubuntu:24.04", "maxRunTime": 60, "features": {"artifacts": false}}`
+	for _, target := range []string{"d2g", "native"} {
+		var out, errs bytes.Buffer
+		if err := Run(Options{Target: target, Config: translate.OfflineConfig()}, "-", strings.NewReader(in), &out, &errs); err != nil {
+			t.Fatalf("%s: %v\n%s", target, err, errs.String())
+		}
+		if warned := strings.Contains(errs.String(), "/features/artifacts"); warned != (target == "d2g") {
+			t.Errorf("%s: warned about /features/artifacts: %v\n%s", target, warned, errs.String())
+		}
 	}
 }

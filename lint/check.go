@@ -50,6 +50,18 @@ type task struct {
 	probs    []Problem
 }
 
+// addWarnings reports translate's warnings (pointers into a task
+// definition) under the rule of their code, the message with suffix.
+func (t *task) addWarnings(ws []translate.Warning, suffix string) {
+	for _, w := range ws {
+		rule, ok := warningRules[w.Code]
+		if !ok {
+			continue // a warning no rule reports
+		}
+		t.add(rule, severityOf(rule), t.prefix+strings.TrimPrefix(w.Pointer, "/payload"), w.Message+suffix)
+	}
+}
+
 func (t *task) add(rule string, sev Severity, ptr, msg string) {
 	p := Problem{File: t.it.File, Task: t.it.Name(), Pointer: ptr, Rule: rule, Severity: sev, Message: msg}
 	p.Line, p.Column, _ = t.it.Locate(ptr)
@@ -173,7 +185,7 @@ func (t *task) checkImage(p *translate.DockerWorkerPayload) {
 			t.add(RuleImageReference, Error, ptr, err.Error()+`: expected a docker image reference such as "ubuntu:24.04" or "repo/name@sha256:<digest>"`)
 		}
 	case translate.ImageTask:
-		t.checkTaskImage(im.TaskID)
+		t.checkTaskImage(p)
 		t.checkLength("/image/path", "image artifact path", im.Path, 1024)
 	case translate.ImageIndexed:
 		t.checkLength("/image/namespace", "index namespace", im.Namespace, 255)
@@ -190,21 +202,15 @@ func (t *task) checkLength(ptr, what, v string, limit int) {
 	}
 }
 
-func (t *task) checkTaskImage(taskID string) {
+func (t *task) checkTaskImage(p *translate.DockerWorkerPayload) {
 	ptr := t.prefix + "/image/taskId"
 	if r, isRef := t.refs[ptr]; isRef {
 		t.checkRefDependency(ptr, r)
 		return
 	}
-	if !t.isDef {
-		return
+	if t.isDef {
+		t.addWarnings(translate.ImageDependencyWarnings(p, t.deps), "")
 	}
-	for _, d := range t.deps {
-		if d == taskID {
-			return
-		}
-	}
-	t.add(RuleTaskImageDependency, Error, ptr, fmt.Sprintf("image taskId %s is not among the task's dependencies: d2g requires it; add %q to dependencies", taskID, taskID))
 }
 
 // checkRefDependency checks a referenced image taskId against the graph

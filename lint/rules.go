@@ -1,5 +1,7 @@
 package lint
 
+import "github.com/dwshim/dwshim/translate"
+
 // Rule ids.
 const (
 	RuleSchema              = "schema"
@@ -40,4 +42,23 @@ var Rules = []Rule{
 	{RuleUnresolvedReference, Error, "A taskgraph task-reference or artifact-reference stands where a value other than a string is required, or is malformed."},
 	{RuleTaskDefinition, Error, "The task definition itself is malformed (payload not an object, scopes or dependencies not arrays of strings)."},
 	{RuleRunTimeRefusal, Error, "The schema allows it, but a worker refuses it when the task runs: a NUL byte in env or command, an env name docker's --env-file rejects, an artifact name that is absolute, has \"..\" or is both a file and a directory, an artifact expiring after its task, a cache name with \"::\"."},
+}
+
+// warningRules are the rules that report a fact translate already warns
+// about: lint takes the typed warning (its code) rather than re-deriving
+// the fact, so the two cannot disagree.
+var warningRules = map[translate.WarningCode]string{
+	translate.WarnPoolCacheScope:      RulePoolCacheScope,
+	translate.WarnScopeUnverifiable:   RuleScopesUnverifiable,
+	translate.WarnTaskImageDependency: RuleTaskImageDependency,
+}
+
+// severityOf is the severity Rules gives the rule id.
+func severityOf(id string) Severity {
+	for _, r := range Rules {
+		if r.ID == id {
+			return r.Severity
+		}
+	}
+	return Error
 }

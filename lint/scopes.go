@@ -12,17 +12,13 @@ import (
 func (l *Linter) checkScopes(ctx context.Context, t *task, p *translate.DockerWorkerPayload) {
 	missing := translate.MissingScopes(p, t.queue, t.scopes)
 	if len(missing) == 0 {
-		for _, w := range translate.CacheScopeWarnings(p, t.queue, t.scopes) {
-			t.add(RulePoolCacheScope, Warning, t.prefix+strings.TrimPrefix(w.Pointer, "/payload"), w.Message)
-		}
+		t.addWarnings(translate.CacheScopeWarnings(p, t.queue, t.scopes), "")
 		return
 	}
 	scopes := t.scopes
 	if translate.NeedsExpansion(t.scopes) {
 		if l.opts.Expander == nil {
-			for _, r := range missing {
-				t.add(RuleScopesUnverifiable, Warning, t.prefix+r.Pointer, translate.UnverifiableScopeMessage(r)+" (use --root-url to expand them)")
-			}
+			t.addWarnings(translate.UnverifiableScopeWarnings(p, t.queue, t.scopes), " (use --root-url to expand them)")
 			return
 		}
 		exp, err := l.expand(ctx, t.scopes)
@@ -35,9 +31,7 @@ func (l *Linter) checkScopes(ctx context.Context, t *task, p *translate.DockerWo
 		}
 		scopes = exp
 	}
-	for _, w := range translate.CacheScopeWarnings(p, t.queue, scopes) {
-		t.add(RulePoolCacheScope, Warning, t.prefix+strings.TrimPrefix(w.Pointer, "/payload"), w.Message)
-	}
+	t.addWarnings(translate.CacheScopeWarnings(p, t.queue, scopes), "")
 	for _, r := range missing {
 		if r.SatisfiedBy(scopes) {
 			continue

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/translate"
 )
 
 // workerEnv are the variables generic-worker sets for every task that the
@@ -96,8 +97,8 @@ type builder struct {
 	opts     []string // run script options: proxy, video
 }
 
-func (b *builder) warn(ptr, format string, args ...any) {
-	b.warns = append(b.warns, Warning{Pointer: ptr, Message: fmt.Sprintf(format, args...)})
+func (b *builder) warn(code translate.WarningCode, ptr, format string, args ...any) {
+	b.warns = append(b.warns, Warning{Pointer: ptr, Message: fmt.Sprintf(format, args...), Code: code})
 }
 
 // exitCodes keeps the codes generic-worker's schema accepts (at least
@@ -107,9 +108,9 @@ func (b *builder) exitCodes(ptr string, codes []int, minimum int) []int {
 	for i, c := range codes {
 		switch {
 		case c < minimum:
-			b.warn(fmt.Sprintf("%s/%d", ptr, i), "exit code %d is below generic-worker's minimum %d: left out", c, minimum)
+			b.warn(translate.WarnExitStatusDropped, fmt.Sprintf("%s/%d", ptr, i), "exit code %d is below generic-worker's minimum %d: left out", c, minimum)
 		case slices.Contains(out, c):
-			b.warn(fmt.Sprintf("%s/%d", ptr, i), "exit code %d is listed twice: left out once", c)
+			b.warn(translate.WarnExitStatusDropped, fmt.Sprintf("%s/%d", ptr, i), "exit code %d is listed twice: left out once", c)
 		default:
 			out = append(out, c)
 		}
@@ -155,11 +156,11 @@ func (b *builder) features() {
 		b.opts = append(b.opts, "proxy")
 	}
 	if f.Interactive {
-		b.warn("/features/interactive", "docker-worker's interactive shell in the container has no native equivalent, so the payload leaves "+
+		b.warn(translate.WarnInteractive, "/features/interactive", "docker-worker's interactive shell in the container has no native equivalent, so the payload leaves "+
 			"interactive off (generic-worker's interactive feature would open a shell on the worker, not in the container)")
 	}
 	if f.ChainOfTrust {
-		b.warn("/features/chainOfTrust", "the image hashes in the chain-of-trust certificate are written by the task's own "+
+		b.warn(translate.WarnChainOfTrust, "/features/chainOfTrust", "the image hashes in the chain-of-trust certificate are written by the task's own "+
 			"commands (chain-of-trust-additional-data.json), not by the worker")
 	}
 }
@@ -167,7 +168,7 @@ func (b *builder) features() {
 func (b *builder) caches() {
 	for i, c := range b.p.Caches {
 		if strings.Contains(c.MountPath, ":") {
-			b.warn("/cache/"+escapePointer(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
+			b.warn(translate.WarnVolumePathColon, "/cache/"+escapePointer(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
 			continue
 		}
 		dir := "cache" + strconv.Itoa(i)
@@ -193,7 +194,7 @@ func (b *builder) artifacts() {
 		switch a.Kind {
 		case plan.ArtifactVolume:
 			if strings.Contains(a.Path, ":") {
-				b.warn("/artifacts/"+escapePointer(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
+				b.warn(translate.WarnVolumePathColon, "/artifacts/"+escapePointer(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
 				continue
 			}
 			ga.Path, ga.Type = "volume"+strconv.Itoa(i)+ext, "directory"

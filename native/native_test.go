@@ -60,6 +60,11 @@ func TestBuildGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for _, w := range warns {
+				if w.Code == "" {
+					t.Errorf("warning without a code: %s", w)
+				}
+			}
 			var doc any
 			b, _ := json.Marshal(pl)
 			_ = json.Unmarshal(b, &doc)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/translate"
 )
 
 // maxEnvString is Linux's limit on one "NAME=VALUE" string at exec
@@ -30,17 +31,17 @@ func (b *builder) env() {
 		ptr := "/env/" + escapePointer(e.Name)
 		switch {
 		case e.Name == "" || strings.ContainsAny(e.Name, "=\x00"):
-			b.warn(ptr, "a process environment cannot hold this name: the variable is dropped")
+			b.warn(translate.WarnEnvDropped, ptr, "a process environment cannot hold this name: the variable is dropped")
 		case strings.Contains(e.Value, "\x00"):
-			b.warn(ptr, "a process environment cannot hold a NUL byte: the variable is dropped")
+			b.warn(translate.WarnEnvDropped, ptr, "a process environment cannot hold a NUL byte: the variable is dropped")
 		case len(e.Name)+1+len(e.Value) > maxEnvString:
-			b.warn(ptr, "longer than Linux allows for one environment variable (%d bytes): the variable is dropped", maxEnvString)
+			b.warn(translate.WarnEnvDropped, ptr, "longer than Linux allows for one environment variable (%d bytes): the variable is dropped", maxEnvString)
 		case plan.IsWorkerVar(e.Name):
-			b.warn(ptr, "%s is a worker variable: as in docker-worker the payload's value is never passed; the container gets the worker's value, or none where generic-worker provides none", e.Name)
+			b.warn(translate.WarnWorkerVariable, ptr, "%s is a worker variable: as in docker-worker the payload's value is never passed; the container gets the worker's value, or none where generic-worker provides none", e.Name)
 		case strings.HasPrefix(e.Name, HostEnvPrefix) && host[strings.TrimPrefix(e.Name, HostEnvPrefix)]:
-			b.warn(ptr, "names starting with %s are used by the native target: the variable is dropped", HostEnvPrefix)
+			b.warn(translate.WarnEnvDropped, ptr, "names starting with %s are used by the native target: the variable is dropped", HostEnvPrefix)
 		case host[e.Name] && strings.ContainsAny(e.Value, "\r\n"):
-			b.warn(ptr, "%s would change the worker-side shell or docker CLI, so it goes through an env file, which cannot hold a multi-line value: the variable is dropped", e.Name)
+			b.warn(translate.WarnEnvDropped, ptr, "%s would change the worker-side shell or docker CLI, so it goes through an env file, which cannot hold a multi-line value: the variable is dropped", e.Name)
 		case host[e.Name]:
 			b.setEnv(HostEnvPrefix+e.Name, e.Value)
 			b.hostEnv = append(b.hostEnv, e.Name)
@@ -91,11 +92,11 @@ func (b *builder) runFlags() []string {
 		case plan.DeviceLoopbackAudio:
 			b.out.Features.LoopbackAudio = true
 			f = append(f, "--device=/dev/snd")
-			b.warn("/capabilities/devices/loopbackAudio", "generic-worker's loopbackAudio feature gives the container all of /dev/snd, not one allocated card")
+			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackAudio", "generic-worker's loopbackAudio feature gives the container all of /dev/snd, not one allocated card")
 		case plan.DeviceLoopbackVideo:
 			b.out.Features.LoopbackVideo = true
 			b.opts = append(b.opts, "video")
-			b.warn("/capabilities/devices/loopbackVideo", "generic-worker uses one configured /dev/video device for every task on the worker, not docker-worker's pool")
+			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackVideo", "generic-worker uses one configured /dev/video device for every task on the worker, not docker-worker's pool")
 		case plan.DeviceHostPath:
 			f = append(f, "--device="+d.HostPath)
 		}

@@ -72,10 +72,87 @@ func (e *Error) Error() string {
 }
 
 // Warning is something the translation could not keep, or a docker-worker
-// behaviour the target changes; it does not fail the task.
+// behaviour the target changes; it does not fail the task. Callers decide
+// on a warning by its Code (which target it concerns, which lint rule
+// reports it), never by its text.
 type Warning struct {
-	Pointer string `json:"pointer"`
-	Message string `json:"message"`
+	Pointer string      `json:"pointer"`
+	Message string      `json:"message"`
+	Code    WarningCode `json:"code"`
 }
 
 func (w Warning) String() string { return located(w.Pointer, w.Message) }
+
+// WarningCode says what a warning is about. The set is closed: every
+// warning translate or native creates has one of these codes.
+type WarningCode string
+
+// Warning codes of the translation (package translate): about the task,
+// whatever runs it, unless D2GOnly says they concern the d2g payload alone.
+const (
+	// WarnD2GIndexedImageProxy: d2g turns generic-worker's taskclusterProxy
+	// feature on for an indexed-image although the container does not use it.
+	WarnD2GIndexedImageProxy WarningCode = "d2g-indexed-image-proxy"
+	// WarnD2GArtifactsDisableLogs: features.artifacts false also disables
+	// the logs in the d2g payload.
+	WarnD2GArtifactsDisableLogs WarningCode = "d2g-artifacts-disable-logs"
+	// WarnD2GWorkerVariable: the payload sets a worker variable, which the
+	// d2g payload passes and docker-worker (and dwshim) never did.
+	WarnD2GWorkerVariable WarningCode = "d2g-worker-variable"
+	// WarnD2GExitStatus: an onExitStatus value generic-worker's schema
+	// rejects in the d2g payload (below the minimum, or repeated).
+	WarnD2GExitStatus WarningCode = "d2g-exit-status"
+	// WarnTaskImageNotSlugID: a task-image's taskId is not a slugid.
+	WarnTaskImageNotSlugID WarningCode = "task-image-not-slugid"
+	// WarnMaxRunTimeClamped: maxRunTime is larger than a duration holds.
+	WarnMaxRunTimeClamped WarningCode = "max-run-time-clamped"
+	// WarnTaskImageDependency: the image task is not among the task's
+	// dependencies (generic-worker requires it of a converted task).
+	WarnTaskImageDependency WarningCode = "task-image-dependency"
+	// WarnNoScopesKey: the task definition has no scopes key.
+	WarnNoScopesKey WarningCode = "no-scopes-key"
+	// WarnScopesNotExpanded: assume: scopes could not be expanded offline.
+	WarnScopesNotExpanded WarningCode = "scopes-not-expanded"
+	// WarnScopeUnverifiable: a required scope that only unexpanded assume:
+	// roles might grant.
+	WarnScopeUnverifiable WarningCode = "scope-unverifiable"
+	// WarnPoolCacheScope: a cache granted only by the pool-qualified
+	// docker-worker:cache:<name>:<pool>, which d2g's scope mapping turns
+	// into a scope generic-worker never accepts.
+	WarnPoolCacheScope WarningCode = "pool-qualified-cache-scope"
+)
+
+// Warning codes of the native target (package native).
+const (
+	// WarnEnvDropped: an env variable the native payload cannot pass.
+	WarnEnvDropped WarningCode = "env-dropped"
+	// WarnWorkerVariable: the payload sets a worker variable; as in
+	// docker-worker its value is never passed.
+	WarnWorkerVariable WarningCode = "worker-variable"
+	// WarnLoopbackDevice: generic-worker's loopback audio or video device
+	// is not the one docker-worker would have allocated.
+	WarnLoopbackDevice WarningCode = "loopback-device"
+	// WarnInteractive: docker-worker's interactive shell has no native
+	// equivalent.
+	WarnInteractive WarningCode = "interactive"
+	// WarnChainOfTrust: the image hashes for chain of trust are written by
+	// the task's commands, not by the worker.
+	WarnChainOfTrust WarningCode = "chain-of-trust"
+	// WarnVolumePathColon: a cache or volume artifact path with ':' is left
+	// out (docker would read it as volume options).
+	WarnVolumePathColon WarningCode = "volume-path-colon"
+	// WarnExitStatusDropped: an onExitStatus value generic-worker's schema
+	// rejects is left out of the native payload.
+	WarnExitStatusDropped WarningCode = "exit-status-dropped"
+)
+
+// D2GOnly reports whether the warning concerns only the d2g payload: the
+// native target and dwshim's own runner do not have the behaviour it
+// describes (the native target reports its own differences).
+func (c WarningCode) D2GOnly() bool {
+	switch c {
+	case WarnD2GIndexedImageProxy, WarnD2GArtifactsDisableLogs, WarnD2GWorkerVariable, WarnD2GExitStatus:
+		return true
+	}
+	return false
+}

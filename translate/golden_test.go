@@ -92,6 +92,11 @@ func runGoldenCase(t *testing.T, dir string) {
 		outputs["want-plan.json"] = res.Plan
 		info.EnvList, info.ContainerName = res.EnvList, res.ContainerName
 		info.CopyArtifacts, info.Warnings = res.CopyArtifacts, res.Warnings
+		for _, w := range res.Warnings {
+			if w.Code == "" {
+				t.Errorf("warning without a code: %s", w)
+			}
+		}
 		outputs["want-info.json"] = info
 	}
 	for _, name := range []string{"want.json", "want-plan.json", "want-info.json", "want-error.json"} {

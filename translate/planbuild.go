@@ -130,23 +130,23 @@ func (t *translator) warn(g grants) {
 	// Capabilities the config refuses are not warned about here: they fail
 	// the task (Refusals, Verdict); only the d2g target drops them silently.
 	if p.Image.Kind == ImageIndexed && !g.proxy {
-		t.addWarning("/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
+		t.addWarning(WarnD2GIndexedImageProxy, "/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
 	}
 	if p.Image.Kind == ImageTask && !isSlugID(p.Image.TaskID) {
-		t.addWarning("/image/taskId", fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID))
+		t.addWarning(WarnTaskImageNotSlugID, "/image/taskId", fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID))
 	}
 	if !p.Features.Artifacts {
-		t.addWarning("/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
+		t.addWarning(WarnD2GArtifactsDisableLogs, "/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
 	for _, n := range t.envNames {
 		if plan.IsWorkerVar(n) {
-			t.addWarning("/env/"+escapePointer(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
+			t.addWarning(WarnD2GWorkerVariable, "/env/"+escapePointer(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
 		}
 	}
 	t.exitStatusWarnings("/onExitStatus/retry", p.OnExitStatus.Retry, 1)
 	t.exitStatusWarnings("/onExitStatus/purgeCaches", p.OnExitStatus.PurgeCaches, 0)
 	if p.MaxRunTime > maxRunTimeSeconds {
-		t.addWarning("/maxRunTime", "maxRunTime is too large to represent; the plan uses the largest duration possible")
+		t.addWarning(WarnMaxRunTimeClamped, "/maxRunTime", "maxRunTime is too large to represent; the plan uses the largest duration possible")
 	}
 }
 
@@ -165,15 +165,15 @@ func (t *translator) exitStatusWarnings(ptr string, codes []int64, minimum int64
 		}
 		switch {
 		case c < minimum:
-			t.addWarning(ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
+			t.addWarning(WarnD2GExitStatus, ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
 		case dup:
-			t.addWarning(ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
+			t.addWarning(WarnD2GExitStatus, ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
 		}
 	}
 }
 
-func (t *translator) addWarning(ptr, msg string) {
-	t.res.Warnings = append(t.res.Warnings, Warning{Pointer: ptr, Message: msg})
+func (t *translator) addWarning(code WarningCode, ptr, msg string) {
+	t.res.Warnings = append(t.res.Warnings, Warning{Pointer: ptr, Message: msg, Code: code})
 }
 
 // isSlugID reports whether s matches the Taskcluster slugid pattern.

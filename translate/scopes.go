@@ -150,6 +150,21 @@ func UnverifiableScopeMessage(r ScopeRequirement) string {
 		"; the task's scopes grant it only if its assume: roles do, which cannot be checked offline"
 }
 
+// UnverifiableScopeWarnings are the requirements of p (on queue q) that
+// the unexpanded scopes do not grant: their assume: roles might. Pointers
+// are into the task definition.
+func UnverifiableScopeWarnings(p *DockerWorkerPayload, q string, scopes []string) []Warning {
+	missing := MissingScopes(p, q, scopes)
+	if len(missing) == 0 {
+		return nil
+	}
+	out := make([]Warning, len(missing))
+	for i, r := range missing {
+		out[i] = Warning{Pointer: "/payload" + r.Pointer, Code: WarnScopeUnverifiable, Message: UnverifiableScopeMessage(r)}
+	}
+	return out
+}
+
 // CacheScopeMessage is the one text for a cache whose scope the task lacks.
 func CacheScopeMessage(r ScopeRequirement) string {
 	return fmt.Sprintf("cache %q needs scope %s, which the task's scopes do not grant: add it to the task's scopes "+
@@ -169,7 +184,7 @@ func CacheScopeWarnings(p *DockerWorkerPayload, q string, expanded []string) []W
 		}
 		dw, gw := ScopeRequirement{Alternatives: []string{r.Alternatives[0]}}, ScopeRequirement{Alternatives: []string{r.Alternatives[2]}}
 		if !dw.SatisfiedBy(expanded) && !gw.SatisfiedBy(expanded) && r.SatisfiedBy(expanded) {
-			out = append(out, Warning{"/payload" + r.Pointer, fmt.Sprintf(
+			out = append(out, Warning{Pointer: "/payload" + r.Pointer, Code: WarnPoolCacheScope, Message: fmt.Sprintf(
 				"cache %q is granted only by %s: docker-worker and dwshim accept it, but d2g maps it to generic-worker:cache:%s:%s, which generic-worker never accepts, so the d2g target fails on generic-worker; add %s",
 				r.Cache, r.Alternatives[1], r.Cache, q, r.Alternatives[0])})
 		}

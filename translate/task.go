@@ -56,9 +56,7 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	}
 	tr := &TaskResult{Result: *res, Dependencies: h.Dependencies, raw: task, Task: h}
 	tr.TaskQueueID = h.QueueID()
-	if p.Image.Kind == ImageTask && !containsString(h.Dependencies, p.Image.TaskID) {
-		tr.Warnings = append(tr.Warnings, Warning{"/dependencies", fmt.Sprintf("task.dependencies does not include the image task %s: generic-worker rejects such a d2g task (docker-worker did not)", p.Image.TaskID)})
-	}
+	tr.Warnings = append(tr.Warnings, ImageDependencyWarnings(p, h.Dependencies)...)
 	if !h.HasScopes {
 		// The queue gives such a task scopes [] and the worker checks
 		// those; upstream's offline CLI skips the check (§9.17). One
@@ -66,7 +64,8 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 		if err := Verdict(p, cfg, &Scopes{TaskQueueID: tr.TaskQueueID}, "/payload"); err != nil {
 			return nil, err
 		}
-		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "the task definition has no scopes key: checked as [] (the queue's default); the converted definition gets no scopes, as upstream d2g's"})
+		tr.Warnings = append(tr.Warnings, Warning{Pointer: "/scopes", Code: WarnNoScopesKey,
+			Message: "the task definition has no scopes key: checked as [] (the queue's default); the converted definition gets no scopes, as upstream d2g's"})
 		return tr, nil
 	}
 	tr.HasScopes = true
@@ -81,13 +80,12 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	} else if NeedsExpansion(scopes) {
 		// Offline: what the roles grant is unknown, so a missing scope is
 		// a warning, not a verdict (the worker always expands).
-		tr.Warnings = append(tr.Warnings, Warning{"/scopes", "assume: scopes cannot be expanded offline: scopes were validated and converted as given"})
+		tr.Warnings = append(tr.Warnings, Warning{Pointer: "/scopes", Code: WarnScopesNotExpanded,
+			Message: "assume: scopes cannot be expanded offline: scopes were validated and converted as given"})
 		if err := Verdict(p, cfg, nil, "/payload"); err != nil {
 			return nil, err
 		}
-		for _, r := range MissingScopes(p, tr.TaskQueueID, scopes) {
-			tr.Warnings = append(tr.Warnings, Warning{"/payload" + r.Pointer, UnverifiableScopeMessage(r)})
-		}
+		tr.Warnings = append(tr.Warnings, UnverifiableScopeWarnings(p, tr.TaskQueueID, scopes)...)
 		tr.Scopes = ConvertScopes(scopes, expanded, tr.TaskQueueID)
 		return tr, nil
 	}
@@ -138,6 +136,18 @@ func prefixPointers(err error, prefix string) error {
 		probs[i] = Problem{Pointer: prefix + p.Pointer, Message: p.Message}
 	}
 	return &Error{Reason: e.Reason, Problems: probs}
+}
+
+// ImageDependencyWarnings flags a task-image whose task is not among the
+// task's dependencies: docker-worker ran such a task, generic-worker
+// rejects d2g's conversion of it. Pointers are into the task definition.
+func ImageDependencyWarnings(p *DockerWorkerPayload, dependencies []string) []Warning {
+	id := p.Image.TaskID
+	if p.Image.Kind != ImageTask || containsString(dependencies, id) {
+		return nil
+	}
+	return []Warning{{Pointer: "/payload/image/taskId", Code: WarnTaskImageDependency,
+		Message: fmt.Sprintf("image taskId %s is not among the task's dependencies: d2g requires it; add %q to dependencies", id, id)}}
 }
 
 func containsString(list []string, s string) bool {

@@ -59,7 +59,7 @@ func TestPoolQualifiedCacheScopeWarns(t *testing.T) {
 	}
 	found := false
 	for _, w := range tr.Warnings {
-		found = found || w.Pointer == "/payload/cache/c" && strings.Contains(w.Message, "generic-worker never accepts")
+		found = found || w.Pointer == "/payload/cache/c" && w.Code == WarnPoolCacheScope
 	}
 	if !found {
 		t.Errorf("no warning about the d2g target: %v", tr.Warnings)
