@@ -233,9 +233,7 @@ func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) er
 	for _, w := range nw {
 		res.warnings = append(res.warnings, w.String())
 	}
-	if res.doc, err = marshalNoEscape(pl); err != nil {
-		return err
-	}
+	res.doc = pl.AppendJSONNoEscape(nil)
 	if probs := checkOutput("", res.doc); len(probs) > 0 {
 		res.doc, res.problems = nil, append(res.problems, probs...)
 	}
@@ -267,9 +265,7 @@ func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error
 			w.Pointer = "/payload" + w.Pointer
 			res.warnings = append(res.warnings, w.String())
 		}
-		if pl, err = marshalNoEscape(npl); err != nil {
-			return err
-		}
+		pl = npl.AppendJSONNoEscape(nil)
 		if probs := checkOutput("/payload", pl); len(probs) > 0 {
 			res.problems = append(res.problems, probs...)
 			return nil

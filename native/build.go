@@ -48,7 +48,9 @@ func stopMargin(maxRunTime int64) int64 {
 // for a plan that cannot be expressed safely (a bug upstream of here).
 //
 // Build is BuildTask without a task queue (a bare payload).
-func Build(p *plan.Plan) (*Payload, []Warning, error) { return BuildTask(p, "") }
+func Build(p *plan.Plan) (*translate.GenericWorkerPayload, []Warning, error) {
+	return BuildTask(p, "")
+}
 
 // BuildTask is Build for a task of queue taskQueueID
 // (provisionerId/workerType): the container also gets
@@ -58,7 +60,7 @@ func Build(p *plan.Plan) (*Payload, []Warning, error) { return BuildTask(p, "") 
 // TASKCLUSTER_ROOT_URL, …) or are left unset (TASKCLUSTER_WORKER_GROUP,
 // TASKCLUSTER_PUBLIC_IP); a payload's value for any of them is never
 // passed.
-func BuildTask(p *plan.Plan, taskQueueID string) (*Payload, []Warning, error) {
+func BuildTask(p *plan.Plan, taskQueueID string) (*translate.GenericWorkerPayload, []Warning, error) {
 	b := builder{p: p, queue: taskQueueID}
 	if err := b.image(); err != nil {
 		return nil, nil, err
@@ -75,9 +77,7 @@ func BuildTask(p *plan.Plan, taskQueueID string) (*Payload, []Warning, error) {
 	}
 	retry := b.exitCodes("/onExitStatus/retry", p.OnExit.Retry, 1)
 	purge := b.exitCodes("/onExitStatus/purgeCaches", p.OnExit.PurgeCaches, 0)
-	if len(retry)+len(purge) > 0 {
-		b.out.OnExitStatus = &OnExitStatus{Retry: retry, PurgeCaches: purge}
-	}
+	b.out.OnExitStatus = translate.GWOnExitStatus{Retry: retry, PurgeCaches: purge}
 	return &b.out, b.warns, nil
 }
 
@@ -85,7 +85,7 @@ type builder struct {
 	p      *plan.Plan
 	queue  string   // task queue id, "" for a bare payload
 	forced []string // worker variables set in the payload env by the translation
-	out    Payload
+	out    translate.GenericWorkerPayload
 	warns  []Warning
 
 	imageCmd []string
@@ -103,16 +103,16 @@ func (b *builder) warn(code translate.WarningCode, ptr, format string, args ...a
 
 // exitCodes keeps the codes generic-worker's schema accepts (at least
 // minimum, each once), which docker-worker did not require.
-func (b *builder) exitCodes(ptr string, codes []int, minimum int) []int {
-	var out []int
+func (b *builder) exitCodes(ptr string, codes []int, minimum int) []int64 {
+	var out []int64
 	for i, c := range codes {
 		switch {
 		case c < minimum:
 			b.warn(translate.WarnExitStatusDropped, fmt.Sprintf("%s/%d", ptr, i), "exit code %d is below generic-worker's minimum %d: left out", c, minimum)
-		case slices.Contains(out, c):
+		case slices.Contains(out, int64(c)):
 			b.warn(translate.WarnExitStatusDropped, fmt.Sprintf("%s/%d", ptr, i), "exit code %d is listed twice: left out once", c)
 		default:
-			out = append(out, c)
+			out = append(out, int64(c))
 		}
 	}
 	return out
@@ -128,7 +128,7 @@ func (b *builder) image() error {
 		b.imageCmd = []string{"/bin/sh", "-c", pullScript(b.p.Features.ChainOfTrust), "dwshim-image", im.Ref}
 		return nil
 	case plan.ImageTaskArtifact, plan.ImageIndexed:
-		m := Mount{File: ImageFile, Content: &Content{Artifact: im.Path, TaskID: im.TaskID, Namespace: im.Namespace}}
+		m := translate.GWMount{File: ImageFile, Content: &translate.GWContent{Artifact: im.Path, TaskID: im.TaskID, Namespace: im.Namespace}}
 		// generic-worker decompresses these; docker load reads gzip, bzip2
 		// and xz itself, but not lz4, and the 20.10 daemon not zstd.
 		switch strings.ToLower(path.Ext(im.Path)) {
@@ -146,11 +146,13 @@ func (b *builder) image() error {
 
 func (b *builder) features() {
 	f := b.p.Features
-	b.out.Features = Features{
+	b.out.Features = translate.GWFeatures{
 		LiveLog: f.LiveLog, BackingLog: f.BackingLog,
 		ChainOfTrust: f.ChainOfTrust, TaskclusterProxy: f.TaskclusterProxy,
+		// generic-worker's default, written as d2g writes it.
+		ResourceMonitor: true,
 	}
-	b.out.Logs = Logs{Live: f.LiveLogName, Backing: f.BackingLogName}
+	b.out.Logs = translate.GWLogs{Live: f.LiveLogName, Backing: f.BackingLogName}
 	if f.TaskclusterProxy {
 		b.out.TaskclusterProxyInterface = "docker-bridge"
 		b.opts = append(b.opts, "proxy")
@@ -172,7 +174,7 @@ func (b *builder) caches() {
 			continue
 		}
 		dir := "cache" + strconv.Itoa(i)
-		b.out.Mounts = append(b.out.Mounts, Mount{CacheName: c.Name, Directory: dir})
+		b.out.Mounts = append(b.out.Mounts, translate.GWMount{CacheName: c.Name, Directory: dir})
 		b.vols = append(b.vols, dir+":"+c.MountPath)
 	}
 }
@@ -186,11 +188,7 @@ func (b *builder) artifacts() {
 		if strings.ContainsAny(ext, "/:") {
 			ext = ""
 		}
-		ga := Artifact{Name: a.Name, Optional: true, Type: string(a.Kind)}
-		if !a.Expires.IsZero() {
-			t := Time(a.Expires)
-			ga.Expires = &t
-		}
+		ga := translate.GWArtifact{Name: a.Name, Optional: true, Type: string(a.Kind), Expires: translate.TCTime(a.Expires)}
 		switch a.Kind {
 		case plan.ArtifactVolume:
 			if strings.Contains(a.Path, ":") {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/translate"
 )
 
 const testImage = "dwshim-test/busybox:latest"
@@ -31,7 +32,7 @@ func requireDocker(t *testing.T) {
 // variables. Writable caches become directories; file mounts are provided
 // by the caller. It returns everything the commands printed and the last
 // exit code.
-func runLikeGenericWorker(t *testing.T, p *Payload, taskDir string, workerEnv map[string]string) (string, int) {
+func runLikeGenericWorker(t *testing.T, p *translate.GenericWorkerPayload, taskDir string, workerEnv map[string]string) (string, int) {
 	t.Helper()
 	out, code, _ := runLikeGenericWorkerFor(t, p, taskDir, workerEnv, time.Duration(p.MaxRunTime)*time.Second)
 	return out, code
@@ -41,7 +42,7 @@ func runLikeGenericWorker(t *testing.T, p *Payload, taskDir string, workerEnv ma
 // generic-worker at maxRunTime (or on cancellation), SIGKILLs the running
 // command's process group once abortAfter has passed since the first
 // command started; aborted says it did.
-func runLikeGenericWorkerFor(t *testing.T, p *Payload, taskDir string, workerEnv map[string]string, abortAfter time.Duration) (string, int, bool) {
+func runLikeGenericWorkerFor(t *testing.T, p *translate.GenericWorkerPayload, taskDir string, workerEnv map[string]string, abortAfter time.Duration) (string, int, bool) {
 	t.Helper()
 	for _, m := range p.Mounts {
 		if m.CacheName != "" {

@@ -17,92 +17,15 @@
 // ("$1", "$@"), and env values only through the process environment that
 // generic-worker sets from the payload's env (docker run --env NAME), so
 // nothing is interpolated into shell text and values are never printed.
-// The package is pure: no I/O.
+// The payload is translate's GenericWorkerPayload, the one generic-worker
+// payload type of both targets. The package is pure: no I/O.
 package native
 
 import (
-	"encoding/json"
-	"time"
+	"strconv"
 
 	"github.com/dwshim/dwshim/translate"
 )
-
-// Payload is the generic-worker payload the native target emits: the
-// subset of the multiuser posix schema it uses, in the schema's key order.
-type Payload struct {
-	Artifacts    []Artifact        `json:"artifacts,omitempty"`
-	Command      [][]string        `json:"command"`
-	Env          map[string]string `json:"env,omitempty"`
-	Features     Features          `json:"features"`
-	Logs         Logs              `json:"logs"`
-	MaxRunTime   int64             `json:"maxRunTime"`
-	Mounts       []Mount           `json:"mounts,omitempty"`
-	OnExitStatus *OnExitStatus     `json:"onExitStatus,omitempty"`
-	OSGroups     []string          `json:"osGroups"`
-	// SupersederURL is carried over unchanged.
-	SupersederURL             string `json:"supersederUrl,omitempty"`
-	TaskclusterProxyInterface string `json:"taskclusterProxyInterface,omitempty"`
-}
-
-// Artifact is a generic-worker artifact read from the task directory.
-type Artifact struct {
-	Expires *Time  `json:"expires,omitempty"`
-	Name    string `json:"name"`
-	// Optional: a path the task did not produce becomes an error artifact
-	// without failing the task, as in docker-worker.
-	Optional bool   `json:"optional"`
-	Path     string `json:"path"`
-	Type     string `json:"type"`
-}
-
-// Features are the generic-worker features the payload turns on. liveLog
-// and backingLog are always written since both default to true.
-type Features struct {
-	BackingLog       bool `json:"backingLog"`
-	ChainOfTrust     bool `json:"chainOfTrust,omitempty"`
-	Interactive      bool `json:"interactive,omitempty"`
-	LiveLog          bool `json:"liveLog"`
-	LoopbackAudio    bool `json:"loopbackAudio,omitempty"`
-	LoopbackVideo    bool `json:"loopbackVideo,omitempty"`
-	TaskclusterProxy bool `json:"taskclusterProxy,omitempty"`
-}
-
-// Logs names the log artifacts.
-type Logs struct {
-	Backing string `json:"backing"`
-	Live    string `json:"live"`
-}
-
-// Mount is a writable directory cache ({cacheName, directory}) or a file
-// mount of an artifact ({content, file, format?}).
-type Mount struct {
-	CacheName string   `json:"cacheName,omitempty"`
-	Content   *Content `json:"content,omitempty"`
-	Directory string   `json:"directory,omitempty"`
-	File      string   `json:"file,omitempty"`
-	Format    string   `json:"format,omitempty"`
-}
-
-// Content is a file mount's source: a task's artifact or an indexed one.
-type Content struct {
-	Artifact  string `json:"artifact"`
-	Namespace string `json:"namespace,omitempty"`
-	TaskID    string `json:"taskId,omitempty"`
-}
-
-// OnExitStatus is generic-worker's onExitStatus.
-type OnExitStatus struct {
-	PurgeCaches []int `json:"purgeCaches,omitempty"`
-	Retry       []int `json:"retry,omitempty"`
-}
-
-// Time is written in Taskcluster's format (UTC, milliseconds, "Z").
-type Time time.Time
-
-// MarshalJSON writes the Taskcluster form.
-func (t Time) MarshalJSON() ([]byte, error) {
-	return json.Marshal(time.Time(t).UTC().Format("2006-01-02T15:04:05.000Z"))
-}
 
 // Warning is a docker-worker behaviour the native target changes or cannot
 // keep; Pointer is into the docker-worker payload. It is translate's type,
@@ -130,10 +53,5 @@ const (
 // ContainerName is the container's name for a task run: what the run
 // script computes from $TASK_ID and $RUN_ID.
 func ContainerName(taskID string, runID int) string {
-	return "dwshim_" + taskID + "_" + itoa(runID)
-}
-
-func itoa(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
+	return "dwshim_" + taskID + "_" + strconv.Itoa(runID)
 }

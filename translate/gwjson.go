@@ -10,8 +10,18 @@ import (
 // AppendJSON appends the payload's JSON encoding to b. The bytes are
 // exactly what encoding/json produces for the struct (field order, omission
 // rules, HTML-safe string escaping); tests check this against the
-// reflection encoder. It is the fast path for the d2g target.
-func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
+// reflection encoder. It is the fast path for the d2g target, whose bytes
+// equal upstream's.
+func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte { return p.appendJSON(b, &htmlSafe) }
+
+// AppendJSONNoEscape is AppendJSON without HTML escaping (<, > and & as
+// themselves, as json.Encoder with SetEscapeHTML(false) writes them): the
+// same JSON value, easier to read in shell text (the native target).
+func (p *GenericWorkerPayload) AppendJSONNoEscape(b []byte) []byte {
+	return p.appendJSON(b, &plainSafe)
+}
+
+func (p *GenericWorkerPayload) appendJSON(b []byte, safe *asciiSet) []byte {
 	b = append(b, '{')
 	first := true
 	key := func(k string) {
@@ -23,6 +33,7 @@ func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
 		b = append(b, k...)
 		b = append(b, '"', ':')
 	}
+	str := func(s string) { b = appendJSONString(b, s, safe) }
 	if len(p.Artifacts) > 0 {
 		key("artifacts")
 		b = append(b, '[')
@@ -30,7 +41,7 @@ func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = p.Artifacts[i].appendJSON(b)
+			b = p.Artifacts[i].appendJSON(b, safe)
 		}
 		b = append(b, ']')
 	}
@@ -43,21 +54,21 @@ func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendStrings(b, c)
+			b = appendStrings(b, c, safe)
 		}
 		b = append(b, ']')
 	}
 	if len(p.Env) > 0 {
 		key("env")
-		b = appendStringMap(b, p.Env)
+		b = appendStringMap(b, p.Env, safe)
 	}
 	key("features")
 	b = p.Features.appendJSON(b)
 	key("logs")
 	b = append(b, `{"backing":`...)
-	b = appendJSONString(b, p.Logs.Backing)
+	str(p.Logs.Backing)
 	b = append(b, `,"live":`...)
-	b = appendJSONString(b, p.Logs.Live)
+	str(p.Logs.Live)
 	b = append(b, '}')
 	key("maxRunTime")
 	b = strconv.AppendInt(b, p.MaxRunTime, 10)
@@ -68,13 +79,13 @@ func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = p.Mounts[i].appendJSON(b)
+			b = p.Mounts[i].appendJSON(b, safe)
 		}
 		b = append(b, ']')
 	}
 	if !p.OnExitStatus.IsZero() {
 		key("onExitStatus")
-		o := objWriter{b: append(b, '{')}
+		o := objWriter{b: append(b, '{'), safe: safe}
 		if len(p.OnExitStatus.PurgeCaches) > 0 {
 			o.key("purgeCaches")
 			o.b = appendInts(o.b, p.OnExitStatus.PurgeCaches)
@@ -87,15 +98,15 @@ func (p *GenericWorkerPayload) AppendJSON(b []byte) []byte {
 	}
 	if len(p.OSGroups) > 0 {
 		key("osGroups")
-		b = appendStrings(b, p.OSGroups)
+		b = appendStrings(b, p.OSGroups, safe)
 	}
 	if p.SupersederURL != "" {
 		key("supersederUrl")
-		b = appendJSONString(b, p.SupersederURL)
+		str(p.SupersederURL)
 	}
 	if p.TaskclusterProxyInterface != "" {
 		key("taskclusterProxyInterface")
-		b = appendJSONString(b, p.TaskclusterProxyInterface)
+		str(p.TaskclusterProxyInterface)
 	}
 	return append(b, '}')
 }
@@ -117,8 +128,9 @@ func (p *GenericWorkerPayload) sizeHint() int {
 
 // objWriter writes object members with commas.
 type objWriter struct {
-	b []byte
-	n int
+	b    []byte
+	n    int
+	safe *asciiSet
 }
 
 func (o *objWriter) key(k string) {
@@ -133,7 +145,7 @@ func (o *objWriter) key(k string) {
 
 func (o *objWriter) str(k, v string) {
 	o.key(k)
-	o.b = appendJSONString(o.b, v)
+	o.b = appendJSONString(o.b, v, o.safe)
 }
 
 func (o *objWriter) boolean(k string, v bool) {
@@ -141,8 +153,8 @@ func (o *objWriter) boolean(k string, v bool) {
 	o.b = strconv.AppendBool(o.b, v)
 }
 
-func (a *GWArtifact) appendJSON(b []byte) []byte {
-	o := objWriter{b: append(b, '{')}
+func (a *GWArtifact) appendJSON(b []byte, safe *asciiSet) []byte {
+	o := objWriter{b: append(b, '{'), safe: safe}
 	if a.ContentEncoding != "" {
 		o.str("contentEncoding", a.ContentEncoding)
 	}
@@ -187,14 +199,14 @@ func (f *GWFeatures) appendJSON(b []byte) []byte {
 	return append(o.b, '}')
 }
 
-func (m *GWMount) appendJSON(b []byte) []byte {
-	o := objWriter{b: append(b, '{')}
+func (m *GWMount) appendJSON(b []byte, safe *asciiSet) []byte {
+	o := objWriter{b: append(b, '{'), safe: safe}
 	if m.CacheName != "" {
 		o.str("cacheName", m.CacheName)
 	}
 	if c := m.Content; c != nil {
 		o.key("content")
-		co := objWriter{b: append(o.b, '{')}
+		co := objWriter{b: append(o.b, '{'), safe: safe}
 		for _, kv := range [...][2]string{{"artifact", c.Artifact}, {"namespace", c.Namespace}, {"sha256", c.SHA256}, {"taskId", c.TaskID}, {"url", c.URL}} {
 			if kv[1] != "" {
 				co.str(kv[0], kv[1])
@@ -214,7 +226,7 @@ func (m *GWMount) appendJSON(b []byte) []byte {
 	return append(o.b, '}')
 }
 
-func appendStrings(b []byte, ss []string) []byte {
+func appendStrings(b []byte, ss []string, safe *asciiSet) []byte {
 	if ss == nil {
 		return append(b, "null"...)
 	}
@@ -223,7 +235,7 @@ func appendStrings(b []byte, ss []string) []byte {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, s)
+		b = appendJSONString(b, s, safe)
 	}
 	return append(b, ']')
 }
@@ -239,37 +251,53 @@ func appendInts(b []byte, v []int64) []byte {
 	return append(b, ']')
 }
 
-func appendStringMap(b []byte, m map[string]string) []byte {
+func appendStringMap(b []byte, m map[string]string, safe *asciiSet) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	o := objWriter{b: append(b, '{')}
+	o := objWriter{b: append(b, '{'), safe: safe}
 	for _, k := range keys {
 		o.n++
 		if o.n > 1 {
 			o.b = append(o.b, ',')
 		}
-		o.b = appendJSONString(o.b, k)
+		o.b = appendJSONString(o.b, k, safe)
 		o.b = append(o.b, ':')
-		o.b = appendJSONString(o.b, m[k])
+		o.b = appendJSONString(o.b, m[k], safe)
 	}
 	return append(o.b, '}')
 }
 
 const hexDigits = "0123456789abcdef"
 
-// appendJSONString writes s as encoding/json does with HTML escaping on:
-// <, > and & as \u003c…, control characters escaped, invalid UTF-8 as
-// \ufffd, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
+// asciiSet says which ASCII bytes a JSON string holds as themselves.
+type asciiSet [utf8.RuneSelf]bool
+
+// htmlSafe is encoding/json's default (HTML escaping on); plainSafe is
+// SetEscapeHTML(false). Neither holds control characters, '"' or '\\'.
+var htmlSafe, plainSafe = safeSets()
+
+func safeSets() (html, plain asciiSet) {
+	for c := byte(0x20); c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return html, plain
+}
+
+// appendJSONString writes s as encoding/json does: with safe the set of
+// ASCII bytes written as themselves (htmlSafe: <, > and & as \u003c…),
+// control characters escaped, invalid UTF-8 as \ufffd, U+2028 and U+2029
+// escaped.
+func appendJSONString(b []byte, s string, safe *asciiSet) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if safe[c] {
 				i++
 				continue
 			}

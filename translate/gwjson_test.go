@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -20,6 +21,15 @@ func checkAppendJSON(t *testing.T, p *GenericWorkerPayload) {
 	got, _ := p.MarshalJSON()
 	if want := reflectJSON(t, p); string(got) != want {
 		t.Fatalf("AppendJSON differs from encoding/json:\n got %s\nwant %s", got, want)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode((*gwPayloadPlain)(p)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(p.AppendJSONNoEscape(nil))+"\n", buf.String(); got != want {
+		t.Fatalf("AppendJSONNoEscape differs from encoding/json without HTML escaping:\n got %s\nwant %s", got, want)
 	}
 }
 
