@@ -1,77 +1,33 @@
 package lint
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-
-	"github.com/dwshim/dwshim/translate"
+	"github.com/dwshim/dwshim/gwconfig"
 )
 
-// ParseWorkerConfig reads a generic-worker config JSON document and returns
-// the options it implies: its d2gConfig merged over translate.DefaultConfig
-// (keys it leaves out keep their defaults; enableD2G does not matter for
-// linting) and its maxTaskRunTime (default 86400). A worker-manager style
-// document with the config under genericWorker.config or config is
-// accepted too.
-func ParseWorkerConfig(b []byte) (Options, error) {
-	var doc struct {
-		D2GConfig      json.RawMessage `json:"d2gConfig"`
-		MaxTaskRunTime *int64          `json:"maxTaskRunTime"`
-		Config         json.RawMessage `json:"config"`
-		GenericWorker  *struct {
-			Config json.RawMessage `json:"config"`
-		} `json:"genericWorker"`
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&doc); err != nil {
-		return Options{}, fmt.Errorf("decode worker config: %w", err)
-	}
-	if doc.D2GConfig == nil && doc.MaxTaskRunTime == nil && !hasEnableKey(b) {
-		switch {
-		case doc.GenericWorker != nil && doc.GenericWorker.Config != nil:
-			return ParseWorkerConfig(doc.GenericWorker.Config)
-		case doc.Config != nil:
-			return ParseWorkerConfig(doc.Config)
-		}
-	}
-	opts := Options{Config: translate.DefaultConfig(), MaxTaskRunTime: DefaultMaxTaskRunTime}
-	if doc.D2GConfig != nil && string(doc.D2GConfig) != "null" {
-		if err := json.Unmarshal(doc.D2GConfig, &opts.Config); err != nil {
-			return Options{}, fmt.Errorf("decode worker config d2gConfig: %w", err)
-		}
-	}
-	var enables map[string]json.RawMessage
-	if json.Unmarshal(b, &enables) == nil {
-		for _, k := range GWFeatureKeys() {
-			if v, ok := enables[k]; ok && string(bytes.TrimSpace(v)) == "false" {
-				if opts.DisabledFeatures == nil {
-					opts.DisabledFeatures = map[string]bool{}
-				}
-				opts.DisabledFeatures[k] = true
+// OptionsFor returns the options a pool's generic-worker config implies:
+// its d2gConfig (enableD2G does not matter for linting), its
+// maxTaskRunTime, and the feature switches (GWFeatureKeys) it sets to
+// false. A switch the file leaves out is not checked.
+func OptionsFor(c *gwconfig.Config) Options {
+	opts := Options{Config: c.D2GConfig, MaxTaskRunTime: int64(c.MaxTaskRunTime)}
+	for _, f := range gwFeatures {
+		if c.IsSet(f.key) && !f.on(c) {
+			if opts.DisabledFeatures == nil {
+				opts.DisabledFeatures = map[string]bool{}
 			}
+			opts.DisabledFeatures[f.key] = true
 		}
 	}
-	if doc.MaxTaskRunTime != nil {
-		if *doc.MaxTaskRunTime < 1 {
-			return Options{}, fmt.Errorf("worker config maxTaskRunTime %d: must be at least 1", *doc.MaxTaskRunTime)
-		}
-		opts.MaxTaskRunTime = *doc.MaxTaskRunTime
-	}
-	return opts, nil
+	return opts
 }
 
-// hasEnableKey reports whether the document sets a generic-worker feature
-// key at its top level (so it is the config itself, not a wrapper).
-func hasEnableKey(b []byte) bool {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return false
+// ParseWorkerConfig is OptionsFor on a generic-worker config document
+// (gwconfig.Parse: a worker-manager document with the config under
+// genericWorker.config or config is accepted too).
+func ParseWorkerConfig(b []byte) (Options, error) {
+	c, err := gwconfig.Parse(b)
+	if err != nil {
+		return Options{}, err
 	}
-	for _, k := range GWFeatureKeys() {
-		if _, ok := m[k]; ok {
-			return true
-		}
-	}
-	return false
+	return OptionsFor(&c), nil
 }

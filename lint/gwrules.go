@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/dwshim/dwshim/gwconfig"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -30,12 +31,13 @@ func init() {
 
 // gwFeature is one generic-worker feature d2g's output may use.
 type gwFeature struct {
-	key  string // generic-worker config key enabling it
+	key  string                        // generic-worker config key enabling it
+	on   func(c *gwconfig.Config) bool // the key's value
 	used func(p *translate.DockerWorkerPayload, c translate.Config) (pointer string, why string)
 }
 
 var gwFeatures = []gwFeature{
-	{"enableTaskclusterProxy", func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
+	{"enableTaskclusterProxy", func(c *gwconfig.Config) bool { return c.EnableTaskclusterProxy }, func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
 		if p.Image.Kind == translate.ImageIndexed {
 			return "/image", "an indexed-image makes d2g turn on the taskclusterProxy feature"
 		}
@@ -44,34 +46,34 @@ var gwFeatures = []gwFeature{
 		}
 		return "", ""
 	}},
-	{"enableMounts", func(p *translate.DockerWorkerPayload, _ translate.Config) (string, string) {
+	{"enableMounts", func(c *gwconfig.Config) bool { return c.EnableMounts }, func(p *translate.DockerWorkerPayload, _ translate.Config) (string, string) {
 		if p.Image.Kind == translate.ImageIndexed || p.Image.Kind == translate.ImageTask {
 			return "/image", "d2g fetches a " + string(p.Image.Kind) + " through generic-worker's mounts"
 		}
 		return "", ""
 	}},
-	{"enableOSGroups", func(p *translate.DockerWorkerPayload, _ translate.Config) (string, string) {
+	{"enableOSGroups", func(c *gwconfig.Config) bool { return c.EnableOSGroups }, func(p *translate.DockerWorkerPayload, _ translate.Config) (string, string) {
 		return "", "d2g always puts the task user in the docker group (osGroups)"
 	}},
-	{"enableChainOfTrust", func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
+	{"enableChainOfTrust", func(c *gwconfig.Config) bool { return c.EnableChainOfTrust }, func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
 		if p.Features.ChainOfTrust && c.AllowChainOfTrust {
 			return "/features/chainOfTrust", "features.chainOfTrust becomes generic-worker's chainOfTrust feature"
 		}
 		return "", ""
 	}},
-	{"enableInteractive", func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
+	{"enableInteractive", func(c *gwconfig.Config) bool { return c.EnableInteractive }, func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
 		if p.Features.Interactive && c.AllowInteractive {
 			return "/features/interactive", "features.interactive becomes generic-worker's interactive feature"
 		}
 		return "", ""
 	}},
-	{"enableLoopbackVideo", func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
+	{"enableLoopbackVideo", func(c *gwconfig.Config) bool { return c.EnableLoopbackVideo }, func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
 		if p.Capabilities.Devices.LoopbackVideo && c.AllowLoopbackVideo {
 			return "/capabilities/devices/loopbackVideo", "devices.loopbackVideo becomes generic-worker's loopbackVideo feature"
 		}
 		return "", ""
 	}},
-	{"enableLoopbackAudio", func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
+	{"enableLoopbackAudio", func(c *gwconfig.Config) bool { return c.EnableLoopbackAudio }, func(p *translate.DockerWorkerPayload, c translate.Config) (string, string) {
 		if p.Capabilities.Devices.LoopbackAudio && c.AllowLoopbackAudio {
 			return "/capabilities/devices/loopbackAudio", "devices.loopbackAudio becomes generic-worker's loopbackAudio feature"
 		}
@@ -79,8 +81,8 @@ var gwFeatures = []gwFeature{
 	}},
 }
 
-// GWFeatureKeys are the generic-worker config keys ParseWorkerConfig
-// reads into Options.DisabledFeatures.
+// GWFeatureKeys are the generic-worker config keys OptionsFor reads into
+// Options.DisabledFeatures.
 func GWFeatureKeys() []string {
 	keys := make([]string, len(gwFeatures))
 	for i, f := range gwFeatures {

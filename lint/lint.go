@@ -14,6 +14,7 @@ package lint
 import (
 	"context"
 
+	"github.com/dwshim/dwshim/gwconfig"
 	"github.com/dwshim/dwshim/tctemplate"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -83,7 +84,7 @@ type Options struct {
 }
 
 // DefaultMaxTaskRunTime is generic-worker's default maxTaskRunTime.
-const DefaultMaxTaskRunTime = 86400
+const DefaultMaxTaskRunTime = gwconfig.DefaultMaxTaskRunTime
 
 // DefaultOptions lints for the offline d2g config (every allow-flag but
 // GPUs on) and the default maxTaskRunTime.

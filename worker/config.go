@@ -9,17 +9,10 @@
 package worker
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"sort"
-	"strings"
-	"time"
 
-	"github.com/dwshim/dwshim/plan"
-	"github.com/dwshim/dwshim/translate"
+	"github.com/dwshim/dwshim/gwconfig"
 )
 
 // ExitCode is the process exit status, with generic-worker's values so that
@@ -39,129 +32,17 @@ const (
 )
 
 // MaxCapacity is generic-worker's upper bound for capacity.
-const MaxCapacity = 255
+const MaxCapacity = gwconfig.MaxCapacity
 
-// Config is generic-worker's JSON config: the same keys and defaults. Keys
-// dwshim does not use are accepted and ignored, as worker-runner and
-// deployments add their own (e.g. deploymentId).
-type Config struct {
-	RootURL     string `json:"rootURL"`
-	ClientID    string `json:"clientId"`
-	AccessToken string `json:"accessToken"`
-	Certificate string `json:"certificate"`
+// Config is generic-worker's config file (package gwconfig reads it, knows
+// its keys and defaults, and validates it).
+type Config = gwconfig.Config
 
-	ProvisionerID string `json:"provisionerId"`
-	WorkerType    string `json:"workerType"`
-	WorkerGroup   string `json:"workerGroup"`
-	WorkerID      string `json:"workerId"`
-
-	Capacity           int `json:"capacity"`
-	MaxTaskRunTime     int `json:"maxTaskRunTime"`
-	IdleTimeoutSecs    int `json:"idleTimeoutSecs"`
-	NumberOfTasksToRun int `json:"numberOfTasksToRun"`
-
-	// ShutdownMachineOnIdle / ShutdownMachineOnInternalError: on exit 68 /
-	// 69, ask worker-runner to remove the worker (the protocol's shutdown),
-	// or without worker-runner shut the host down, as generic-worker.
-	ShutdownMachineOnIdle          bool `json:"shutdownMachineOnIdle"`
-	ShutdownMachineOnInternalError bool `json:"shutdownMachineOnInternalError"`
-
-	CachesDir                  string `json:"cachesDir"`
-	TasksDir                   string `json:"tasksDir"`
-	DownloadsDir               string `json:"downloadsDir"`
-	CleanUpTaskDirs            bool   `json:"cleanUpTaskDirs"`
-	RequiredDiskSpaceMegabytes int    `json:"requiredDiskSpaceMegabytes"`
-
-	// TaskMemoryLimitBytes / TaskPidsLimit bound every task's container
-	// (dwshim keys; generic-worker has none): 0, the default, is no
-	// limit, as d2g. A task that exceeds one fails naming it.
-	TaskMemoryLimitBytes int64 `json:"taskMemoryLimitBytes"`
-	TaskPidsLimit        int64 `json:"taskPidsLimit"`
-
-	D2GConfig             translate.Config `json:"d2gConfig"`
-	DisableNativePayloads bool             `json:"disableNativePayloads"`
-
-	EnableTaskclusterProxy bool `json:"enableTaskclusterProxy"`
-	TaskclusterProxyPort   int  `json:"taskclusterProxyPort"`
-
-	EnableChainOfTrust        bool   `json:"enableChainOfTrust"`
-	Ed25519SigningKeyLocation string `json:"ed25519SigningKeyLocation"`
-
-	// Loopback devices (generic-worker's keys, for one slot: /dev/video<N>
-	// and the nodes of sound card <N> under /dev/snd), and dwshim's lists
-	// for capacity > 1: one device per slot (video: device nodes; audio:
-	// a card's controlC<N> node, its pcm nodes beside it). Without a list,
-	// slot i uses number N+i. See devices.go.
-	EnableLoopbackVideo       bool     `json:"enableLoopbackVideo"`
-	LoopbackVideoDeviceNumber int      `json:"loopbackVideoDeviceNumber"`
-	LoopbackVideoDevices      []string `json:"loopbackVideoDevices"`
-	EnableLoopbackAudio       bool     `json:"enableLoopbackAudio"`
-	LoopbackAudioDeviceNumber int      `json:"loopbackAudioDeviceNumber"`
-	LoopbackAudioDevices      []string `json:"loopbackAudioDevices"`
-
-	EnableLiveLog bool `json:"enableLiveLog"`
-	// LiveLogExposePort is the port the live log is served on; 0 picks a
-	// free port at start (generic-worker uses livelogPortBase+1 then).
-	LiveLogExposePort int `json:"livelogExposePort"`
-	LiveLogPortBase   int `json:"livelogPortBase"`
-
-	CreateObjectArtifacts bool `json:"createObjectArtifacts"`
-
-	// EnableInteractive allows features.interactive (generic-worker's
-	// default: off); InteractivePort is where the shells are served.
-	EnableInteractive bool `json:"enableInteractive"`
-	InteractivePort   int  `json:"interactivePort"`
-
-	// ImagePullPolicy says when a named image is pulled: "missing" (the
-	// default, docker-worker's: only when the host lacks it) or "always"
-	// (a pull per task, so a moved tag such as "latest" is never stale).
-	ImagePullPolicy string `json:"imagePullPolicy"`
-	// Registries are docker-worker's private registry credentials:
-	// {"<host>" or "<host>/<user>": {"username", "password"}}, the longest
-	// match winning (registries.go). Never logged.
-	Registries map[string]RegistryCredentials `json:"registries"`
-
-	// WSTServerURL and WSTAudience, both set, expose the live log and
-	// interactive shells through that websocktunnel server (see expose.go).
-	WSTServerURL string `json:"wstServerURL"`
-	WSTAudience  string `json:"wstAudience"`
-
-	WorkerTypeMetadata json.RawMessage `json:"workerTypeMetadata"`
-	WorkerLocation     string          `json:"workerLocation"`
-	PublicIP           string          `json:"publicIP"`
-	PrivateIP          string          `json:"privateIP"`
-	InstanceType       string          `json:"instanceType"`
-	InstanceID         string          `json:"instanceId"`
-	Region             string          `json:"region"`
-	AvailabilityZone   string          `json:"availabilityZone"`
-}
+// RegistryCredentials are one entry of the registries config.
+type RegistryCredentials = gwconfig.RegistryCredentials
 
 // DefaultConfig returns generic-worker's defaults.
-func DefaultConfig() Config {
-	return Config{
-		ProvisionerID:              "test-provisioner",
-		WorkerGroup:                "test-worker-group",
-		Capacity:                   1,
-		MaxTaskRunTime:             86400,
-		CachesDir:                  "caches",
-		TasksDir:                   "tasks",
-		DownloadsDir:               "downloads",
-		CleanUpTaskDirs:            true,
-		RequiredDiskSpaceMegabytes: 10240,
-		D2GConfig:                  translate.DefaultConfig(),
-		EnableTaskclusterProxy:     true,
-		TaskclusterProxyPort:       80,
-		EnableChainOfTrust:         true,
-		EnableLiveLog:              true,
-		EnableLoopbackVideo:        true,
-		EnableLoopbackAudio:        true,
-		LoopbackAudioDeviceNumber:  16,
-		LiveLogPortBase:            60098,
-		InteractivePort:            53654,
-		CreateObjectArtifacts:      false,
-		WorkerTypeMetadata:         json.RawMessage(`{}`),
-	}
-}
+func DefaultConfig() Config { return gwconfig.Default() }
 
 // ConfigError is a config that cannot be used; Code says which exit code
 // generic-worker would give (ExitCantLoadConfig or ExitInvalidConfig).
@@ -172,6 +53,10 @@ type ConfigError struct {
 }
 
 func (e *ConfigError) Error() string {
+	var ge *gwconfig.Error
+	if errors.As(e.Err, &ge) { // it names the file and key itself
+		return e.Err.Error()
+	}
 	if e.Path == "" {
 		return fmt.Sprintf("config: %v", e.Err)
 	}
@@ -180,120 +65,35 @@ func (e *ConfigError) Error() string {
 
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// LoadConfig reads the JSON config file at path over DefaultConfig and
-// validates it. d2gConfig is merged key by key over its defaults.
+// LoadConfig reads the config file at path (gwconfig.Load) and validates
+// it; errors name the file and the key.
 func LoadConfig(path string) (Config, error) {
-	b, err := os.ReadFile(path)
+	cfg, err := gwconfig.Load(path)
 	if err != nil {
-		return Config{}, &ConfigError{Code: ExitCantLoadConfig, Path: path, Err: fmt.Errorf("read: %w", err)}
+		return Config{}, &ConfigError{Code: ExitCantLoadConfig, Path: path, Err: err}
 	}
-	cfg, err := ParseConfig(b)
-	if err != nil {
-		var ce *ConfigError
-		if errors.As(err, &ce) {
-			ce.Path = path
-		}
-		return Config{}, err
+	if err := cfg.Validate(); err != nil {
+		setPath(err, path)
+		return Config{}, &ConfigError{Code: ExitInvalidConfig, Path: path, Err: err}
 	}
 	return cfg, nil
 }
 
 // ParseConfig is LoadConfig on bytes.
 func ParseConfig(b []byte) (Config, error) {
-	cfg := DefaultConfig()
-	if err := json.Unmarshal(b, &cfg); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			err = fmt.Errorf("key %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
-		} else {
-			err = fmt.Errorf("not a JSON object: %w", err)
-		}
+	cfg, err := gwconfig.Parse(b)
+	if err != nil {
 		return Config{}, &ConfigError{Code: ExitCantLoadConfig, Err: err}
 	}
-	if len(cfg.WorkerTypeMetadata) == 0 || string(cfg.WorkerTypeMetadata) == "null" {
-		cfg.WorkerTypeMetadata = json.RawMessage(`{}`)
-	}
 	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, &ConfigError{Code: ExitInvalidConfig, Err: err}
 	}
 	return cfg, nil
 }
 
-// Validate lists every problem at once.
-func (c *Config) Validate() error {
-	var missing []string
-	required := map[string]string{
-		"rootURL": c.RootURL, "clientId": c.ClientID, "accessToken": c.AccessToken,
-		"provisionerId": c.ProvisionerID, "workerType": c.WorkerType, "workerGroup": c.WorkerGroup,
-		"workerId": c.WorkerID, "cachesDir": c.CachesDir, "tasksDir": c.TasksDir,
-		"downloadsDir": c.DownloadsDir,
+func setPath(err error, path string) {
+	var ce *gwconfig.Error
+	if errors.As(err, &ce) {
+		ce.Path = path
 	}
-	if c.EnableChainOfTrust {
-		required["ed25519SigningKeyLocation"] = c.Ed25519SigningKeyLocation
-	}
-	for k, v := range required {
-		if strings.TrimSpace(v) == "" {
-			missing = append(missing, k)
-		}
-	}
-	sort.Strings(missing)
-	var probs []string
-	if len(missing) > 0 {
-		probs = append(probs, "missing required keys: "+strings.Join(missing, ", "))
-	}
-	if p := c.ImagePullPolicy; p != "" && p != "missing" && p != "always" {
-		probs = append(probs, fmt.Sprintf("imagePullPolicy %q is not \"missing\" or \"always\"", p))
-	}
-	if c.Capacity < 1 || c.Capacity > MaxCapacity {
-		probs = append(probs, fmt.Sprintf("capacity %d is outside 1..%d", c.Capacity, MaxCapacity))
-	}
-	for _, f := range []struct {
-		name string
-		v    int
-	}{{"maxTaskRunTime", c.MaxTaskRunTime}, {"idleTimeoutSecs", c.IdleTimeoutSecs}, {"numberOfTasksToRun", c.NumberOfTasksToRun}} {
-		if f.v < 0 {
-			probs = append(probs, fmt.Sprintf("%s %d is negative", f.name, f.v))
-		}
-	}
-	for _, p := range []struct {
-		name string
-		v    int
-	}{{"livelogExposePort", c.LiveLogExposePort}, {"taskclusterProxyPort", c.TaskclusterProxyPort}, {"livelogPortBase", c.LiveLogPortBase}} {
-		if p.v < 0 || p.v > 65535 {
-			probs = append(probs, fmt.Sprintf("%s %d is not a port", p.name, p.v))
-		}
-	}
-	probs = append(probs, c.loopbackProblems()...)
-	if m := c.TaskMemoryLimitBytes; m < 0 || (m > 0 && m < minTaskMemory) {
-		probs = append(probs, fmt.Sprintf("taskMemoryLimitBytes %d must be 0 (no limit) or at least %d (Docker's minimum)", m, minTaskMemory))
-	}
-	if c.TaskPidsLimit < 0 {
-		probs = append(probs, fmt.Sprintf("taskPidsLimit %d must be 0 (no limit) or positive", c.TaskPidsLimit))
-	}
-	for _, ip := range []struct{ name, v string }{{"publicIP", c.PublicIP}, {"privateIP", c.PrivateIP}} {
-		if ip.v != "" && net.ParseIP(ip.v) == nil {
-			probs = append(probs, fmt.Sprintf("%s %q is not an IP address", ip.name, ip.v))
-		}
-	}
-	if c.RootURL != "" && !strings.HasPrefix(c.RootURL, "http://") && !strings.HasPrefix(c.RootURL, "https://") {
-		probs = append(probs, fmt.Sprintf("rootURL %q must start with https:// (or http://)", c.RootURL))
-	}
-	if len(probs) > 0 {
-		return &ConfigError{Code: ExitInvalidConfig, Err: errors.New(strings.Join(probs, "; "))}
-	}
-	return nil
 }
-
-// minTaskMemory is the smallest memory limit Docker accepts (6 MiB).
-const minTaskMemory = 6 << 20
-
-// Limits are the per-task resource bounds of the config.
-func (c *Config) Limits() plan.Limits {
-	return plan.Limits{MemoryBytes: c.TaskMemoryLimitBytes, Pids: c.TaskPidsLimit}
-}
-
-// TaskQueueID is provisionerId/workerType.
-func (c *Config) TaskQueueID() string { return c.ProvisionerID + "/" + c.WorkerType }
-
-// MaxRunTime is maxTaskRunTime as a duration.
-func (c *Config) MaxRunTime() time.Duration { return time.Duration(c.MaxTaskRunTime) * time.Second }

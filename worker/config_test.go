@@ -69,7 +69,8 @@ func TestParseConfig(t *testing.T) {
 		{name: "bad ip", in: strings.TrimSuffix(minimalConfig, "}") + `,"publicIP":"nope"}`, wantCode: ExitInvalidConfig, wantErr: `publicIP "nope"`},
 		{name: "bad root url", in: strings.Replace(minimalConfig, "https://tc.example.com", "tc.example.com", 1), wantCode: ExitInvalidConfig, wantErr: "rootURL"},
 		{name: "wrong type", in: strings.TrimSuffix(minimalConfig, "}") + `,"capacity":"two"}`, wantCode: ExitCantLoadConfig, wantErr: `key "capacity"`},
-		{name: "not json", in: `capacity: 2`, wantCode: ExitCantLoadConfig, wantErr: "not a JSON object"},
+		{name: "not json", in: `capacity: 2`, wantCode: ExitCantLoadConfig, wantErr: "not JSON (line 1, column 1)"},
+		{name: "not an object", in: `[1]`, wantCode: ExitCantLoadConfig, wantErr: "not a JSON object"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"strings"
 
+	"github.com/dwshim/dwshim/gwconfig"
 	"github.com/dwshim/dwshim/plan"
 )
 
@@ -24,48 +24,16 @@ import (
 // number N+i. dwshim does not load kernel modules: the nodes must exist
 // when the worker starts (v4l2loopback devices=…, snd-aloop index=…).
 
-// controlNode matches a sound card's control node name.
-var controlNode = regexp.MustCompile(`^controlC([0-9]+)$`)
-
 // audioNodes are the nodes of the card whose control node is control:
 // the ones docker-worker mounted, and generic-worker's loopbackAudio.
 func audioNodes(control string) []string {
 	dir, base := filepath.Split(control)
-	n := controlNode.FindStringSubmatch(base)[1]
+	n, _ := gwconfig.SoundCard(base) // Validate checked the name
 	out := []string{control}
 	for _, s := range []string{"D0c", "D0p", "D1c", "D1p"} {
 		out = append(out, filepath.Join(dir, "pcmC"+n+s))
 	}
 	return out
-}
-
-// loopbackProblems checks the loopback keys (Validate).
-func (c *Config) loopbackProblems() []string {
-	var probs []string
-	if n := c.LoopbackVideoDeviceNumber; n < 0 || n > 255 {
-		probs = append(probs, fmt.Sprintf("loopbackVideoDeviceNumber %d is outside 0..255", n))
-	}
-	if n := c.LoopbackAudioDeviceNumber; n < 0 || n > 31 {
-		probs = append(probs, fmt.Sprintf("loopbackAudioDeviceNumber %d is outside 0..31 (snd-aloop's index)", n))
-	}
-	for _, l := range []struct {
-		key   string
-		paths []string
-	}{{"loopbackVideoDevices", c.LoopbackVideoDevices}, {"loopbackAudioDevices", c.LoopbackAudioDevices}} {
-		seen := map[string]bool{}
-		for i, p := range l.paths {
-			switch {
-			case !filepath.IsAbs(p) || filepath.Clean(p) != p:
-				probs = append(probs, fmt.Sprintf("%s[%d] %q is not a clean absolute path", l.key, i, p))
-			case seen[p]:
-				probs = append(probs, fmt.Sprintf("%s[%d] %q is listed twice", l.key, i, p))
-			case l.key == "loopbackAudioDevices" && !controlNode.MatchString(filepath.Base(p)):
-				probs = append(probs, fmt.Sprintf("%s[%d] %q is not a sound card's control node (…/controlC<N>)", l.key, i, p))
-			}
-			seen[p] = true
-		}
-	}
-	return probs
 }
 
 // SlotDevices are the loopback devices of one slot (TaskRun.Devices).

@@ -2,15 +2,6 @@ package worker
 
 import "strings"
 
-// RegistryCredentials are one entry of the registries config.
-type RegistryCredentials struct {
-	Username string `json:"username"`
-	Password string `json:"password"`
-}
-
-// String never shows the password (the config may be logged by mistake).
-func (c RegistryCredentials) String() string { return c.Username + ":<redacted>" }
-
 // dockerHubAliases name Docker Hub in registries keys (docker-worker's
 // default registry was registry.hub.docker.com).
 var dockerHubAliases = []string{"docker.io", "index.docker.io", "registry.hub.docker.com", "registry-1.docker.io"}

@@ -4,10 +4,10 @@ import "testing"
 
 func TestRegistryAuth(t *testing.T) {
 	auth := RegistryAuth(map[string]RegistryCredentials{
-		"registry.example.com":          {"host", "p1"},
-		"registry.example.com/team":     {"team", "p2"},
-		"registry.hub.docker.com/mozil": {"hub", "p3"},
-		"127.0.0.1:5001/":               {"local", "p4"},
+		"registry.example.com":          {Username: "host", Password: "p1"},
+		"registry.example.com/team":     {Username: "team", Password: "p2"},
+		"registry.hub.docker.com/mozil": {Username: "hub", Password: "p3"},
+		"127.0.0.1:5001/":               {Username: "local", Password: "p4"},
 	})
 	for repo, want := range map[string]string{
 		"registry.example.com/team/app":  "team",
@@ -21,7 +21,7 @@ func TestRegistryAuth(t *testing.T) {
 			t.Errorf("%s: user %q, want %q", repo, u, want)
 		}
 	}
-	if s := (RegistryCredentials{"u", "secret"}).String(); s != "u:<redacted>" {
+	if s := (RegistryCredentials{Username: "u", Password: "secret"}).String(); s != "u:<redacted>" {
 		t.Errorf("String() = %q", s)
 	}
 }

@@ -98,7 +98,7 @@ type Worker struct {
 // New checks cfg and opts and prepares a worker; Run starts it.
 func New(cfg Config, opts Options) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, &ConfigError{Code: ExitInvalidConfig, Err: err}
 	}
 	if opts.Queue == nil || opts.Executor == nil {
 		return nil, errors.New("worker: Queue and Executor are required")

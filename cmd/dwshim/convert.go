@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"sort"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -120,55 +117,19 @@ Exit status: 0 converted, 1 a task has problems, 2 usage error.`,
 	return cmd
 }
 
-// loadConfig reads the d2gConfig of a generic-worker config file over
-// generic-worker's defaults, or returns upstream's offline config.
+// loadConfig reads the d2gConfig of a generic-worker config file
+// (poolConfig), or returns upstream's offline config.
 func loadConfig(file string) (translate.Config, []string, error) {
 	if file == "" {
 		return translate.OfflineConfig(), nil, nil
 	}
-	b, err := os.ReadFile(file)
+	gw, warns, err := poolConfig(file)
 	if err != nil {
-		return translate.Config{}, nil, fmt.Errorf("read config: %w", err)
+		return translate.Config{}, nil, err
 	}
-	var gw struct {
-		D2GConfig json.RawMessage `json:"d2gConfig"`
-	}
-	if err := json.Unmarshal(b, &gw); err != nil {
-		return translate.Config{}, nil, fmt.Errorf("config %s: %w", file, err)
-	}
-	cfg := translate.DefaultConfig()
-	if len(gw.D2GConfig) > 0 {
-		if err := json.Unmarshal(gw.D2GConfig, &cfg); err != nil {
-			return translate.Config{}, nil, fmt.Errorf("config %s: d2gConfig: %w", file, err)
-		}
-	}
-	var warns []string
-	if !cfg.EnableD2G {
+	if !gw.D2GConfig.EnableD2G {
 		warns = append(warns, fmt.Sprintf("%s: d2gConfig.enableD2G is false: a worker with this config refuses docker-worker payloads", file))
 	}
-	if cfg.AllowGPUs {
-		devs, err := nvidiaDevices("/dev")
-		if err != nil {
-			return translate.Config{}, nil, err
-		}
-		cfg.NvidiaDevices = devs
-	}
-	return cfg, warns, nil
-}
-
-// nvidiaDevices lists dev's nvidia* entries, sorted, as d2g does when
-// GPUs are allowed.
-func nvidiaDevices(dev string) ([]string, error) {
-	entries, err := os.ReadDir(dev)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read %s to find nvidia devices: %w", dev, err)
-	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "nvidia") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	return names, nil
+	cfg, err := hostD2GConfig(gw.D2GConfig)
+	return cfg, warns, err
 }

@@ -159,7 +159,7 @@ func TestConvertStreamsAndFormats(t *testing.T) {
 }
 
 func TestConvertConfig(t *testing.T) {
-	cfg := writeFile(t, "gw.json", `{"rootURL": "x", "d2gConfig": {"enableD2G": true, "allowPrivileged": false, "unknownKey": 1}}`)
+	cfg := writeFile(t, "gw.json", `{"rootURL": "x", "unknownKey": 1, "d2gConfig": {"enableD2G": true, "allowPrivileged": false}}`)
 	priv := `{"image": "a", "maxRunTime": 1, "capabilities": {"privileged": true}}`
 	// A capability the pool refuses fails the conversion, as it fails the
 	// task in run and local (one verdict), naming field and config key.
@@ -175,6 +175,13 @@ func TestConvertConfig(t *testing.T) {
 	off := writeFile(t, "off.json", `{"d2gConfig": {}}`)
 	if _, _, errs := convertCLI(t, priv, "convert", "--config", off); !strings.Contains(errs, "enableD2G is false") {
 		t.Errorf("no enableD2G warning: %s", errs)
+	}
+	if !strings.Contains(errs, "ignoring keys dwshim does not read: unknownKey") {
+		t.Errorf("no warning for the unknown key: %s", errs)
+	}
+	typo := writeFile(t, "typo.json", `{"d2gConfig": {"enableD2G": true, "allowPrivilged": false}}`)
+	if code, _, errs := convertCLI(t, priv, "convert", "--config", typo); code != 1 || !strings.Contains(errs, `key "d2gConfig.allowPrivilged": not a d2gConfig key`) {
+		t.Errorf("misspelt d2gConfig key: exit %d %s", code, errs)
 	}
 	if code, _, errs := convertCLI(t, priv, "convert", "--config", filepath.Join(t.TempDir(), "missing.json")); code != 1 || errs == "" {
 		t.Errorf("missing config: exit %d %s", code, errs)

@@ -62,15 +62,12 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 	if !slices.Contains(lint.Formats, o.format) {
 		return usageError{fmt.Sprintf("unknown --format %q: expected one of %s", o.format, strings.Join(lint.Formats, ", "))}
 	}
-	opts := lint.DefaultOptions()
-	if o.config != "" {
-		b, err := os.ReadFile(o.config)
-		if err != nil {
-			return withCode(2, fmt.Errorf("read --config: %w", err))
-		}
-		if opts, err = lint.ParseWorkerConfig(b); err != nil {
-			return withCode(2, fmt.Errorf("--config %s: %w", o.config, err))
-		}
+	opts, cfgWarns, err := lintConfig(o.config)
+	if err != nil {
+		return withCode(2, fmt.Errorf("--config: %w", err))
+	}
+	for _, w := range cfgWarns {
+		fmt.Fprintln(os.Stderr, "dwshim: warning:", w)
 	}
 	opts.Template.Events = o.events
 	if o.context != "" {
@@ -105,6 +102,19 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 		return withCode(1, nil)
 	}
 	return nil
+}
+
+// lintConfig is the lint options of a --config file (poolConfig), or the
+// offline d2g config's.
+func lintConfig(file string) (lint.Options, []string, error) {
+	if file == "" {
+		return lint.DefaultOptions(), nil, nil
+	}
+	gw, warns, err := poolConfig(file)
+	if err != nil {
+		return lint.Options{}, nil, err
+	}
+	return lint.OptionsFor(&gw), warns, nil
 }
 
 // authExpander expands scopes with the auth service (auth.expandScopes).

@@ -141,9 +141,12 @@ func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int,
 	if err != nil {
 		return code, err
 	}
-	cfg, err := loadD2GConfig(f.Config)
+	cfg, cfgWarns, err := loadD2GConfig(f.Config)
 	if err != nil {
 		return 1, err
+	}
+	for _, w := range cfgWarns {
+		fmt.Fprintf(sio.Stderr, "dwshim: warning: %s\n", w)
 	}
 	cfg.ContainerName = func() string { return "taskcontainer_" + in.TaskID }
 	p, warnings, err := translateLocal(in, cfg)
@@ -360,31 +363,20 @@ func imageFetcher(f localFlags, img plan.Image, sio localIO, bar *termLines) (ru
 	return nil, usageError{fmt.Sprintf("the task's image is a %s: pass --image-file FILE, or --root-url URL to fetch it", img)}
 }
 
-// loadD2GConfig reads d2gConfig from a generic-worker config file, over
-// generic-worker's defaults; without a file, the offline CLI's config.
-// dwshim local always runs the task through d2g, so enableD2G is set.
-func loadD2GConfig(file string) (translate.Config, error) {
+// loadD2GConfig reads d2gConfig from a generic-worker config file
+// (poolConfig); without a file, the offline CLI's config. dwshim local
+// always runs the task through d2g, so enableD2G is set.
+func loadD2GConfig(file string) (translate.Config, []string, error) {
 	if file == "" {
-		return translate.OfflineConfig(), nil
+		return translate.OfflineConfig(), nil, nil
 	}
-	b, err := os.ReadFile(file)
+	gw, warns, err := poolConfig(file)
 	if err != nil {
-		return translate.Config{}, fmt.Errorf("read config: %w", err)
+		return translate.Config{}, nil, err
 	}
-	var doc struct {
-		D2G json.RawMessage `json:"d2gConfig"`
-	}
-	if err := json.Unmarshal(b, &doc); err != nil {
-		return translate.Config{}, fmt.Errorf("config %s: %w", file, err)
-	}
-	cfg := translate.DefaultConfig()
-	if len(doc.D2G) > 0 {
-		if err := json.Unmarshal(doc.D2G, &cfg); err != nil {
-			return translate.Config{}, fmt.Errorf("config %s: d2gConfig: %w", file, err)
-		}
-	}
+	cfg, err := hostD2GConfig(gw.D2GConfig)
 	cfg.EnableD2G = true
-	return cfg, nil
+	return cfg, warns, err
 }
 
 // problemsError lists a translation error's problems one per line.

@@ -42,17 +42,20 @@ payload:
 }
 
 func TestLoadD2GConfig(t *testing.T) {
-	cfg, err := loadD2GConfig("")
+	cfg, _, err := loadD2GConfig("")
 	if err != nil || !cfg.EnableD2G || !cfg.AllowPrivileged {
 		t.Fatalf("offline config: %+v %v", cfg, err)
 	}
 	f := filepath.Join(t.TempDir(), "gw.json")
 	os.WriteFile(f, []byte(`{"d2gConfig": {"enableD2G": false, "allowPrivileged": false}, "other": 1}`), 0o644)
-	cfg, err = loadD2GConfig(f)
+	cfg, warns, err := loadD2GConfig(f)
 	if err != nil || !cfg.EnableD2G || cfg.AllowPrivileged || !cfg.AllowPtrace {
 		t.Fatalf("file config: %+v %v", cfg, err)
 	}
-	if _, err := loadD2GConfig(filepath.Join(t.TempDir(), "none")); err == nil {
+	if len(warns) != 1 || !strings.Contains(warns[0], "ignoring keys dwshim does not read: other") {
+		t.Errorf("warnings %q", warns)
+	}
+	if _, _, err := loadD2GConfig(filepath.Join(t.TempDir(), "none")); err == nil {
 		t.Error("missing config file accepted")
 	}
 }

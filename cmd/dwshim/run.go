@@ -214,6 +214,13 @@ func runWorker(ctx context.Context, f runFlags, stdin io.Reader, stdout, stderr 
 		}
 		return worker.ExitCantLoadConfig, err
 	}
+	if u := cfg.Unknown(); len(u) > 0 {
+		logger.Info("ignoring config keys dwshim does not read", "keys", strings.Join(u, ","))
+	}
+	if cfg.D2GConfig, err = hostD2GConfig(cfg.D2GConfig); err != nil {
+		logger.Error("cannot use config", "err", err)
+		return worker.ExitInvalidConfig, err
+	}
 	defer func() { exitActions(cfg, f, proto, logger, code) }()
 	fail := func(title string, err error) (worker.ExitCode, error) {
 		logger.Error(title, "err", err)
