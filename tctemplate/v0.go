@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/yamljson"
 	"github.com/dwshim/dwshim/jsone"
 )
 
@@ -56,7 +57,7 @@ func v0Details(r Repo, typ, branch string, now time.Time) map[string]any {
 // substitute replaces {{ expr }} in strings; a string that is exactly one
 // {{ expr }} takes the expression's value and type.
 func substitute(v any, params map[string]any, now time.Time, depth int) (any, error) {
-	if depth > maxDepth {
+	if depth > yamljson.MaxDepth { // the template's own depth bound
 		return nil, fmt.Errorf("nested too deeply")
 	}
 	switch x := v.(type) {

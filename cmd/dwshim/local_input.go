@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/taskcluster/slugid-go/slugid"
-	"go.yaml.in/yaml/v3"
 
+	"github.com/dwshim/dwshim/internal/yamljson"
 	"github.com/dwshim/dwshim/taskfile"
 )
 
@@ -223,15 +223,11 @@ func unwrapEntry(it *taskfile.Item) {
 // is a superset of JSON, so one decoder reads both). TaskID is left empty
 // when the document has none (see fillIDs).
 func decodeInput(b []byte) (*localInput, error) {
-	var raw any
-	if err := yaml.Unmarshal(b, &raw); err != nil {
+	y, err := yamljson.First(b, yamljson.Options{}) // as taskfile reads YAML
+	if err != nil {
 		return nil, fmt.Errorf("not JSON or YAML: %w", err)
 	}
-	// Round-trip through JSON so the document holds only JSON types.
-	js, err := json.Marshal(raw)
-	if err != nil {
-		return nil, fmt.Errorf("not a JSON-compatible document: %w", err)
-	}
+	js := y.JSON
 	var doc map[string]any
 	if err := json.Unmarshal(js, &doc); err != nil || doc == nil {
 		return nil, errors.New(`want an object (a task definition with "payload", or a docker-worker payload with "image")`)
