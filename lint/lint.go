@@ -1,14 +1,3 @@
-// Package lint checks docker-worker tasks before they run: schema validity,
-// fields removed upstream, what the worker pool's d2g config allows, scopes,
-// and the extra run-time requirements d2g adds (task-image dependencies,
-// onExitStatus values generic-worker rejects, maxRunTime limits, image
-// reference syntax). It reads every input shape package taskfile knows,
-// tolerates taskgraph's unresolved task/artifact references, and writes
-// problems as text, JSON, Treeherder lines, GitHub check-run annotations or
-// SARIF.
-//
-// Linting is streaming: tasks are checked one at a time as they are read,
-// so memory does not grow with the size of a task graph.
 package lint
 
 import (

@@ -1,11 +1,3 @@
-// Package plan holds the typed execution plan: the one contract between
-// translation (package translate) and execution (package runner).
-//
-// A Plan says everything the runner needs to run one docker-worker task in a
-// container, already decided: capabilities are gated by worker config and
-// scopes before they get here, caches and artifacts are sorted, and nothing
-// is left as a placeholder string to be substituted later. The package has no
-// dependencies beyond the standard library, so both sides can import it.
 package plan
 
 import (

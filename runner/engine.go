@@ -1,7 +1,3 @@
-// Package runner runs a plan.Plan on a container Engine: prepare the image
-// and caches, run with the deadline, stream the log, collect artifacts,
-// apply the exit-status policy, destroy what was created. It holds no
-// Docker SDK code; runner/docker implements Engine on the Docker Engine API.
 package runner
 
 import (

@@ -1,12 +1,8 @@
-// Package translate turns a docker-worker task into what runs it: the typed
-// plan.Plan for dwshim's runner, the generic-worker payload that upstream
-// d2g would produce (or a self-contained native one), the converted scopes,
-// and warnings. It is pure: no I/O, no Docker, deterministic output, with
-// the container name and host devices injected through Config.
 package translate
 
 // Config is generic-worker's d2gConfig: the same JSON keys and defaults.
-// Unknown keys are ignored by callers that decode it.
+// Package gwconfig reads it from a config file (an unknown key is an error
+// there, as in generic-worker).
 type Config struct {
 	EnableD2G             bool   `json:"enableD2G"`
 	AllowChainOfTrust     bool   `json:"allowChainOfTrust"`

@@ -1,11 +1,3 @@
-// Package worker is dwshim's drop-in for generic-worker with d2g: it reads
-// generic-worker's config file, speaks the worker-runner protocol, claims
-// tasks from the Taskcluster queue, runs each through an Executor (the
-// translate + runner glue), keeps the claim alive, uploads logs, artifacts
-// and chain-of-trust certificates, and resolves every run exactly once.
-//
-// The queue is reached through the small, context-first Queue interface
-// defined here; NewTCQueue implements it with client-go.
 package worker
 
 import (

@@ -1,10 +1,3 @@
-// Command dwshim runs legacy Taskcluster docker-worker tasks: as a drop-in
-// worker in place of generic-worker (run), on this machine (local), or
-// converts and lints their payloads offline (convert, lint).
-//
-// This package only turns flags and env into config structs, sets up slog
-// and signals, and calls the packages that do the work. Each subcommand
-// lives in its own file and registers itself in init.
 package main
 
 import (

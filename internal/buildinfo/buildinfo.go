@@ -1,11 +1,3 @@
-// Package buildinfo is dwshim's version and source commit, stamped at build
-// time by `make dist` (tools/dist) with
-//
-//	-ldflags "-X github.com/dwshim/dwshim/internal/buildinfo.version=V
-//	          -X github.com/dwshim/dwshim/internal/buildinfo.commit=C"
-//
-// Unstamped builds (`go build`, `go test`) report version "dev" and the
-// commit Go recorded from the work tree, if any.
 package buildinfo
 
 import "runtime/debug"

@@ -1,7 +1,3 @@
-// Package testenv holds what tests across the project share to find their
-// environment: the reference corpus in ../shared and the Docker daemon with
-// the project's test images. Missing either fails the test under CI
-// (CI set) and skips it elsewhere, so CI can never pass without them.
 package testenv
 
 import (

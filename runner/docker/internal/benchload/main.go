@@ -1,9 +1,3 @@
-// Command benchload loads one image artifact file through the Engine's
-// streaming path (Prepare of a task-image task) and prints the time it
-// took; scripts/bench-engine.sh runs it under /usr/bin/time for peak RSS.
-//
-//	go build -o /tmp/benchload ./runner/docker/internal/benchload
-//	benchload FILE [IDENTITY]
 package main
 
 import (

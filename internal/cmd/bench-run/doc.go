@@ -1,0 +1,11 @@
+// Command bench-run measures a trivial task (`exit 0`, a named image
+// present locally) through `dwshim run` against the queue double
+// (internal/tcfake), claim to resolution, beside `docker run --rm` of the
+// same container, interleaved in one run; it prints the medians and their
+// ratio (scripts/bench-run.sh, make bench). The claim time is the fake's
+// (takenUntil minus the claim duration, no reclaims), the resolution time
+// the fake's receipt of reportCompleted, so the worker's idle claim polling
+// is not counted; the task log is uploaded as usual.
+//
+// Not on the data flow: a benchmark driver for make bench.
+package main
