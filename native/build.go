@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dwshim/dwshim/dockerrun"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -72,6 +73,7 @@ func BuildTask(p *plan.Plan, taskQueueID string) (*translate.GenericWorkerPayloa
 	b.caches()
 	b.artifacts()
 	b.env()
+	b.devices()
 	if err := b.command(); err != nil {
 		return nil, nil, err
 	}
@@ -91,10 +93,10 @@ type builder struct {
 	imageCmd []string
 	vols     []string // "cache0:/path", "volume1:/path": host side relative to the task dir
 	copies   []string // src, dest pairs for docker cp
-	flags    []string // docker run flags, static
 	envNames []string // payload names passed through the process env
 	hostEnv  []string // payload names renamed (HostEnv), via EnvFile
-	opts     []string // run script options: proxy, video
+	// scriptOpts are the run script's options: proxy, video.
+	scriptOpts []string
 }
 
 func (b *builder) warn(code translate.WarningCode, ptr, format string, args ...any) {
@@ -155,7 +157,6 @@ func (b *builder) features() {
 	b.out.Logs = translate.GWLogs{Live: f.LiveLogName, Backing: f.BackingLogName}
 	if f.TaskclusterProxy {
 		b.out.TaskclusterProxyInterface = "docker-bridge"
-		b.opts = append(b.opts, "proxy")
 	}
 	if f.Interactive {
 		b.warn(translate.WarnInteractive, "/features/interactive", "docker-worker's interactive shell in the container has no native equivalent, so the payload leaves "+
@@ -167,15 +168,29 @@ func (b *builder) features() {
 	}
 }
 
+// devices turns on the generic-worker features behind the loopback devices.
+func (b *builder) devices() {
+	for _, d := range b.p.Capabilities.Devices {
+		switch d.Kind {
+		case plan.DeviceLoopbackAudio:
+			b.out.Features.LoopbackAudio = true
+			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackAudio", "generic-worker's loopbackAudio feature gives the container all of /dev/snd, not one allocated card")
+		case plan.DeviceLoopbackVideo:
+			b.out.Features.LoopbackVideo = true
+			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackVideo", "generic-worker uses one configured /dev/video device for every task on the worker, not docker-worker's pool")
+		}
+	}
+}
+
+// caches are generic-worker writable directory caches, which the run
+// script mounts (runFlags).
 func (b *builder) caches() {
 	for i, c := range b.p.Caches {
 		if strings.Contains(c.MountPath, ":") {
 			b.warn(translate.WarnVolumePathColon, "/cache/"+escapePointer(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
 			continue
 		}
-		dir := "cache" + strconv.Itoa(i)
-		b.out.Mounts = append(b.out.Mounts, translate.GWMount{CacheName: c.Name, Directory: dir})
-		b.vols = append(b.vols, dir+":"+c.MountPath)
+		b.out.Mounts = append(b.out.Mounts, translate.GWMount{CacheName: c.Name, Directory: dockerrun.CacheDir(i)})
 	}
 }
 
@@ -195,8 +210,7 @@ func (b *builder) artifacts() {
 				b.warn(translate.WarnVolumePathColon, "/artifacts/"+escapePointer(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
 				continue
 			}
-			ga.Path, ga.Type = "volume"+strconv.Itoa(i)+ext, "directory"
-			b.vols = append(b.vols, ga.Path+":"+a.Path)
+			ga.Path, ga.Type = dockerrun.VolumeDir(i, a.Path), "directory"
 		default:
 			ga.Path = "artifact" + strconv.Itoa(i) + ext
 			b.copies = append(b.copies, a.Path, ga.Path)

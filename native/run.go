@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dwshim/dwshim/dockerrun"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -59,74 +60,62 @@ func (b *builder) setEnv(name, value string) {
 	b.out.Env[name] = value
 }
 
-func hasDevice(p *plan.Plan, k plan.DeviceKind) bool {
-	return slices.ContainsFunc(p.Capabilities.Devices, func(d plan.Device) bool { return d.Kind == k })
-}
-
-// runFlags are the docker run flags that need no expansion at run time.
-func (b *builder) runFlags() []string {
-	p := b.p
-	var f []string
-	if p.TTY {
-		f = append(f, "-t")
-	}
-	f = append(f, "--memory-swap=-1", "--pids-limit=-1", "--pull=never")
-	c := p.Capabilities
-	switch {
-	case c.Privileged:
-		f = append(f, "--privileged")
-	case c.Ptrace:
-		f = append(f, "--cap-add=SYS_PTRACE")
-	}
-	if c.DisableSeccomp {
-		f = append(f, "--security-opt=seccomp=unconfined")
-	}
-	hostShm := false
-	for _, d := range c.Devices {
-		switch d.Kind {
-		case plan.DeviceKVM:
-			f = append(f, "--device=/dev/kvm")
-		case plan.DeviceHostSharedMemory:
-			hostShm = true
-			f = append(f, "--volume=/dev/shm:/dev/shm")
-		case plan.DeviceLoopbackAudio:
-			b.out.Features.LoopbackAudio = true
-			f = append(f, "--device=/dev/snd")
-			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackAudio", "generic-worker's loopbackAudio feature gives the container all of /dev/snd, not one allocated card")
-		case plan.DeviceLoopbackVideo:
-			b.out.Features.LoopbackVideo = true
-			b.opts = append(b.opts, "video")
-			b.warn(translate.WarnLoopbackDevice, "/capabilities/devices/loopbackVideo", "generic-worker uses one configured /dev/video device for every task on the worker, not docker-worker's pool")
-		case plan.DeviceHostPath:
-			f = append(f, "--device="+d.HostPath)
-		}
-	}
-	if c.GPUs != "" {
-		f = append(f, "--gpus="+c.GPUs)
-	}
-	if p.ShmSize > 0 && !hostShm {
-		f = append(f, "--shm-size="+strconv.FormatInt(p.ShmSize, 10))
-	}
-	for _, h := range p.ExtraHosts {
-		f = append(f, "--add-host="+h)
-	}
+// envOpts are the docker run env options: the env file of the renamed
+// HostEnv names, then every variable passed through by name from the
+// commands' environment (the payload's, then the worker's, so the
+// worker's win as in docker-worker).
+func (b *builder) envOpts() []dockerrun.Opt {
+	var o []dockerrun.Opt
+	add := func(n string) { o = append(o, dockerrun.Opt{Flag: dockerrun.Env, Value: n}) }
 	if len(b.hostEnv) > 0 {
-		f = append(f, "--env-file="+EnvFile)
+		o = append(o, dockerrun.Opt{Flag: dockerrun.EnvFile, Value: EnvFile})
 	}
 	for _, n := range b.envNames {
-		f = append(f, "--env="+n)
+		add(n)
 	}
 	for _, n := range workerEnv {
-		f = append(f, "--env="+n)
+		add(n)
 	}
 	for _, n := range b.forced {
-		f = append(f, "--env="+n)
+		add(n)
 	}
-	if p.Features.TaskclusterProxy {
-		f = append(f, "--env=TASKCLUSTER_PROXY_URL")
+	if b.p.Features.TaskclusterProxy {
+		add("TASKCLUSTER_PROXY_URL")
 	}
-	if slices.Contains(b.opts, "video") {
-		f = append(f, "--env=TASKCLUSTER_VIDEO_DEVICE")
+	if b.out.Features.LoopbackVideo {
+		add("TASKCLUSTER_VIDEO_DEVICE")
+	}
+	return o
+}
+
+// runFlags renders the plan's docker run options (dockerrun, the one
+// builder of both targets) for the run script: the options known now as
+// `--flag=value` arguments; the task-directory mounts as its volume list
+// (it prefixes the task directory); the proxy network and host and the
+// video device, which generic-worker gives the commands' environment, as
+// its options. The script names the container.
+func (b *builder) runFlags() []string {
+	var buf [32]dockerrun.Opt
+	opts := dockerrun.Append(buf[:0], b.p)
+	opts = append(opts, b.envOpts()...)
+	f := make([]string, 0, len(opts))
+	for _, o := range opts {
+		switch o.Flag {
+		case dockerrun.Name:
+		case dockerrun.Volume:
+			// A path with ':' was left out with a warning (caches,
+			// artifacts): docker would read it as volume options.
+			if !strings.Contains(o.Value, ":") {
+				b.vols = append(b.vols, o.Dir+":"+o.Value)
+			}
+		case dockerrun.ProxyNetwork:
+			b.scriptOpts = append(b.scriptOpts, "proxy")
+		case dockerrun.ProxyHost: // the script adds it with the network
+		case dockerrun.VideoDevice:
+			b.scriptOpts = append(b.scriptOpts, "video")
+		default:
+			f = append(f, o.Arg())
+		}
 	}
 	return f
 }
@@ -137,7 +126,7 @@ func (b *builder) command() error {
 		return fmt.Errorf("native: a docker run flag is \"--\"")
 	}
 	deadline := b.out.MaxRunTime - stopMargin(b.out.MaxRunTime)
-	opts := strings.Join(b.opts, ",")
+	opts := strings.Join(b.scriptOpts, ",")
 	if opts == "" {
 		opts = "-"
 	}

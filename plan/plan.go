@@ -42,6 +42,9 @@ type Plan struct {
 	Limits Limits `json:"limits,omitzero"`
 }
 
+// DockerWorkerShmSize is docker-worker's /dev/shm size for every container.
+const DockerWorkerShmSize = 1_800_000_000
+
 // Limits are per-task resource bounds from the worker pool's config (not
 // the payload). Zero means no limit.
 type Limits struct {

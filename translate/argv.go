@@ -1,66 +1,54 @@
 package translate
 
 import (
-	"path/filepath"
-	"strconv"
+	"github.com/dwshim/dwshim/dockerrun"
+	"github.com/dwshim/dwshim/plan"
 )
 
-// argv builds the docker run command in upstream's exact order (§2.2).
-func (t *translator) argv(g grants, cacheNames, artNames []string, envArgs []string) []string {
-	p := t.p
-	n := 24 + 2*len(cacheNames) + 2*len(artNames) + len(t.cfg.NvidiaDevices) + len(envArgs) + len(p.Command)
-	a := make([]string, 0, n)
-	a = append(a, "docker", "run", "-t", "--name", t.res.ContainerName,
-		"--memory-swap", "-1", "--pids-limit", "-1", "--pull=never", "--log-driver=none")
-	switch {
-	case g.privileged:
-		a = append(a, "--privileged")
-	case g.ptrace:
-		a = append(a, "--cap-add=SYS_PTRACE")
-	}
-	if g.seccomp {
-		a = append(a, "--security-opt=seccomp=unconfined")
-	}
-	a = append(a, "--add-host=localhost.localdomain:127.0.0.1")
-	for i, name := range cacheNames {
-		a = append(a, "-v", PlaceholderTaskDir+"/cache"+strconv.Itoa(i)+":"+p.Cache[name])
-	}
-	if p.Features.Artifacts {
-		for i, name := range artNames {
-			art := p.Artifacts[name]
-			if art.Type == "volume" {
-				a = append(a, "-v", PlaceholderTaskDir+"/volume"+strconv.Itoa(i)+filepath.Ext(art.Path)+":"+art.Path)
-			}
+// argv renders the plan's docker run options (dockerrun, the one builder
+// of both targets) as d2g's docker run command, byte for byte upstream's
+// (§2.2): its spellings (`-v x`, `--memory-swap -1`, `--gpus x`), the
+// generic-worker placeholders for what is known only on the worker, env
+// as `-e` pairs and env.list.
+func (t *translator) argv(pl *plan.Plan, env []dockerrun.Opt) []string {
+	var buf [32]dockerrun.Opt
+	opts := dockerrun.Append(buf[:0], pl)
+	opts = append(opts, env...)
+	opts = append(opts, envListOpt)
+	a := make([]string, 0, 2+2*len(opts)+2+len(pl.Command))
+	a = append(a, "docker", "run")
+	for _, o := range opts {
+		switch o.Flag {
+		case dockerrun.Name:
+			a = append(a, "--name", t.res.ContainerName)
+		case dockerrun.Memory, dockerrun.MemorySwap, dockerrun.PidsLimit, dockerrun.GPUs, dockerrun.EnvFile:
+			a = append(a, o.Flag.String(), o.Value)
+		case dockerrun.Volume:
+			a = append(a, "-v", PlaceholderTaskDir+"/"+o.Dir+":"+o.Value)
+		case dockerrun.HostVolume:
+			a = append(a, "-v", o.Value)
+		case dockerrun.Env:
+			a = append(a, "-e", o.Value)
+		case dockerrun.VideoDevice:
+			a = append(a, "--device="+PlaceholderVideoDevice)
+		case dockerrun.ProxyNetwork:
+			a = append(a, "--network", PlaceholderNetwork)
+		case dockerrun.ProxyHost:
+			a = append(a, "--add-host=taskcluster:"+PlaceholderProxyGateway)
+		case dockerrun.ShmSize:
+			// d2g leaves docker's default /dev/shm (the plan keeps
+			// docker-worker's size).
+		default:
+			a = append(a, o.Arg())
 		}
 	}
-	if g.kvm {
-		a = append(a, "--device=/dev/kvm")
-	}
-	if g.shm {
-		a = append(a, "-v", "/dev/shm:/dev/shm")
-	}
-	if g.video {
-		a = append(a, "--device="+PlaceholderVideoDevice)
-	}
-	if g.audio {
-		a = append(a, "--device=/dev/snd")
-	}
-	if g.proxy {
-		a = append(a, "--network", PlaceholderNetwork, "--add-host=taskcluster:"+PlaceholderProxyGateway)
-	}
-	if g.gp {
-		a = append(a, "--gpus", t.cfg.GPUs)
-		for _, d := range sortedCopy(t.cfg.NvidiaDevices) {
-			a = append(a, "--device=/dev/"+d)
-		}
-	}
-	a = append(a, envArgs...)
-	a = append(a, "--env-file", "env.list", "--")
-	switch p.Image.Kind {
-	case ImageString, ImageDockerImage:
-		a = append(a, p.Image.Name)
-	default:
+	a = append(a, "--")
+	if pl.Image.Kind == plan.ImageNamed {
+		a = append(a, pl.Image.Ref)
+	} else {
 		a = append(a, PlaceholderImageID)
 	}
-	return append(a, p.Command...)
+	return append(a, pl.Command...)
 }
+
+var envListOpt = dockerrun.Opt{Flag: dockerrun.EnvFile, Value: "env.list"}

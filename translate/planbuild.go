@@ -18,7 +18,7 @@ func (t *translator) plan(g grants, cacheNames, artNames []string) *plan.Plan {
 		Command:    slices.Clone(p.Command),
 		ExtraHosts: []string{"localhost.localdomain:127.0.0.1"},
 		TTY:        true,
-		ShmSize:    DockerWorkerShmSize,
+		ShmSize:    plan.DockerWorkerShmSize,
 		OnExit: plan.ExitPolicy{
 			Retry:       toInts(p.OnExitStatus.Retry),
 			PurgeCaches: toInts(p.OnExitStatus.PurgeCaches),

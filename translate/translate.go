@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dwshim/dwshim/dockerrun"
 	"github.com/dwshim/dwshim/plan"
 )
 
@@ -49,9 +50,6 @@ const (
 	PlaceholderNetwork      = "__TASKCLUSTER_DOCKER_NETWORK__"
 	PlaceholderProxyGateway = "__TASKCLUSTER_PROXY_GATEWAY__"
 )
-
-// DockerWorkerShmSize is docker-worker's /dev/shm size for every container.
-const DockerWorkerShmSize = 1_800_000_000
 
 // maxEnvFileLine is the longest NAME=VALUE that may go in env.list.
 const maxEnvFileLine = 65536
@@ -126,10 +124,10 @@ func (t *translator) run() *Result {
 	t.gwArtifacts(artNames)
 	envArgs := t.envList(g)
 	t.gwMounts(cacheNames)
-	t.res.Payload.Command = [][]string{t.argv(g, cacheNames, artNames, envArgs)}
+	t.res.Plan = t.plan(g, cacheNames, artNames)
+	t.res.Payload.Command = [][]string{t.argv(t.res.Plan, envArgs)}
 	t.gwFeatures(g)
 	t.res.Payload.OnExitStatus = GWOnExitStatus{PurgeCaches: p.OnExitStatus.PurgeCaches, Retry: p.OnExitStatus.Retry}
-	t.res.Plan = t.plan(g, cacheNames, artNames)
 	t.warn(g)
 	return &t.res
 }
@@ -160,13 +158,12 @@ func (t *translator) gwArtifacts(names []string) {
 	arts := make([]GWArtifact, len(names))
 	for i, name := range names {
 		a := t.p.Artifacts[name]
-		ext := filepath.Ext(a.Path)
 		gw := GWArtifact{Name: name, Optional: true, Type: a.Type}
 		if a.Type == "volume" {
 			gw.Type = "directory"
-			gw.Path = "volume" + strconv.Itoa(i) + ext
+			gw.Path = dockerrun.VolumeDir(i, a.Path)
 		} else {
-			gw.Path = "artifact" + strconv.Itoa(i) + ext
+			gw.Path = "artifact" + strconv.Itoa(i) + filepath.Ext(a.Path)
 			t.res.CopyArtifacts = append(t.res.CopyArtifacts, CopyArtifact{Name: name, SrcPath: a.Path, DestPath: gw.Path})
 		}
 		gw.Expires = TCTime(t.artExpires[i])
@@ -178,18 +175,19 @@ func (t *translator) gwArtifacts(names []string) {
 // passThrough are env.list names docker copies from the docker CLI's env.
 var passThrough = []string{"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_WORKER_LOCATION", "TASK_GROUP_ID", "TASK_ID"}
 
-// envList builds EnvList and returns the "-e" argv pairs (§2.3). Lines
-// are sorted as the byte strings "NAME=VALUE" (or "NAME" for pass-through
-// names) without building them first; the text is written once.
-func (t *translator) envList(g grants) []string {
+// envList builds EnvList and returns the env options of the docker run
+// command for the variables env.list cannot hold (§2.3). Lines are sorted as the byte strings "NAME=VALUE" (or "NAME"
+// for pass-through names) without building them first; the text is
+// written once.
+func (t *translator) envList(g grants) []dockerrun.Opt {
 	env := t.p.Env
 	lines := make([]envLine, 0, len(t.envNames)+len(passThrough)+2)
 	size := 0
-	var args []string
+	var args []dockerrun.Opt
 	for _, n := range t.envNames {
 		v := env[n]
 		if !inEnvFile(n, v) {
-			args = append(args, "-e", n+"="+v)
+			args = append(args, dockerrun.Opt{Flag: dockerrun.Env, Value: n + "=" + v})
 			continue
 		}
 		lines = append(lines, envLine{n, v, false})
@@ -291,7 +289,7 @@ func (t *translator) gwMounts(cacheNames []string) {
 	}
 	mounts := make([]GWMount, 0, n)
 	for i, name := range cacheNames {
-		mounts = append(mounts, GWMount{CacheName: name, Directory: "cache" + strconv.Itoa(i)})
+		mounts = append(mounts, GWMount{CacheName: name, Directory: dockerrun.CacheDir(i)})
 	}
 	switch im.Kind {
 	case ImageIndexed:
