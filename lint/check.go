@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -236,23 +235,18 @@ func (t *task) checkRefDependency(ptr string, r taskfile.Ref) {
 		"image taskId refers to %q, which is not among the graph entry's dependencies: d2g requires the image task to be a dependency; add it to the task's dependencies", name))
 }
 
+// checkOnExitStatus reports translate's onExitStatus faults (the one
+// statement of what generic-worker rejects there).
 func (t *task) checkOnExitStatus(p *translate.DockerWorkerPayload) {
-	check := func(name string, vals []int64, min int64) {
-		seen := make(map[int64]int, len(vals))
-		for i, v := range vals {
-			ptr := t.prefix + "/onExitStatus/" + name + "/" + strconv.Itoa(i)
-			if v < min {
-				t.add(RuleOnExitStatus, Error, ptr, fmt.Sprintf("onExitStatus.%s value %d is rejected by generic-worker: expected an integer >= %d", name, v, min))
-			}
-			if j, dup := seen[v]; dup {
-				t.add(RuleOnExitStatus, Error, ptr, fmt.Sprintf("onExitStatus.%s value %d repeats item %d: generic-worker requires unique values", name, v, j))
-				continue
-			}
-			seen[v] = i
+	for _, f := range translate.ExitStatusFaults(p) {
+		ptr := t.prefix + f.Pointer()
+		if f.Below {
+			t.add(RuleOnExitStatus, Error, ptr, fmt.Sprintf("onExitStatus.%s value %d is rejected by generic-worker: expected an integer >= %d", f.List, f.Value, f.Minimum))
+		}
+		if f.RepeatOf >= 0 {
+			t.add(RuleOnExitStatus, Error, ptr, fmt.Sprintf("onExitStatus.%s value %d repeats item %d: generic-worker requires unique values", f.List, f.Value, f.RepeatOf))
 		}
 	}
-	check("retry", p.OnExitStatus.Retry, 1)
-	check("purgeCaches", p.OnExitStatus.PurgeCaches, 0)
 }
 
 func escapePointer(s string) string {

@@ -140,19 +140,13 @@ func GenericWorkerRefusals(p *DockerWorkerPayload) []Problem {
 	add := func(ptr, msg string) {
 		out = append(out, Problem{Pointer: ptr, Message: "generic-worker would reject the converted payload: " + msg, Kind: ProblemRunTime})
 	}
-	exit := func(name string, vals []int64, minimum int64) {
-		for i, v := range vals {
-			ptr := fmt.Sprintf("/onExitStatus/%s/%d", name, i)
-			switch {
-			case v < minimum:
-				add(ptr, fmt.Sprintf("onExitStatus.%s value %d must be at least %d", name, v, minimum))
-			case slices.Contains(vals[:i], v):
-				add(ptr, fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", name, v))
-			}
+	for _, f := range ExitStatusFaults(p) {
+		if f.Below {
+			add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d must be at least %d", f.List, f.Value, f.Minimum))
+		} else {
+			add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", f.List, f.Value))
 		}
 	}
-	exit("retry", p.OnExitStatus.Retry, 1)
-	exit("purgeCaches", p.OnExitStatus.PurgeCaches, 0)
 	im := p.Image
 	if im.Kind == ImageTask && !isSlugID(im.TaskID) {
 		add("/image/taskId", fmt.Sprintf("image taskId %s is not a slugid", quoteShort(im.TaskID)))

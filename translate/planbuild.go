@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/dwshim/dwshim/plan"
@@ -143,32 +142,16 @@ func (t *translator) warn(g grants) {
 			t.addWarning(WarnD2GWorkerVariable, "/env/"+escapePointer(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
 		}
 	}
-	t.exitStatusWarnings("/onExitStatus/retry", p.OnExitStatus.Retry, 1)
-	t.exitStatusWarnings("/onExitStatus/purgeCaches", p.OnExitStatus.PurgeCaches, 0)
+	for _, f := range ExitStatusFaults(p) {
+		switch {
+		case f.Below:
+			t.addWarning(WarnD2GExitStatus, f.Pointer(), fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", f.Value, f.Minimum))
+		default:
+			t.addWarning(WarnD2GExitStatus, f.Pointer(), fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", f.Value))
+		}
+	}
 	if p.MaxRunTime > maxRunTimeSeconds {
 		t.addWarning(WarnMaxRunTimeClamped, "/maxRunTime", "maxRunTime is too large to represent; the plan uses the largest duration possible")
-	}
-}
-
-// exitStatusWarnings flags values generic-worker's schema rejects (§9.13).
-func (t *translator) exitStatusWarnings(ptr string, codes []int64, minimum int64) {
-	var seen map[int64]bool // only for long lists: short ones are scanned
-	if len(codes) > 16 {
-		seen = make(map[int64]bool, len(codes))
-	}
-	for i, c := range codes {
-		dup := false
-		if seen != nil {
-			dup, seen[c] = seen[c], true
-		} else {
-			dup = slices.Contains(codes[:i], c)
-		}
-		switch {
-		case c < minimum:
-			t.addWarning(WarnD2GExitStatus, ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is below generic-worker's minimum %d: the d2g payload will fail validation (the dwshim plan keeps docker-worker semantics)", c, minimum))
-		case dup:
-			t.addWarning(WarnD2GExitStatus, ptr+"/"+strconv.Itoa(i), fmt.Sprintf("exit code %d is listed twice: the d2g payload will fail generic-worker's uniqueItems validation", c))
-		}
 	}
 }
 
