@@ -185,7 +185,7 @@ func CacheScopeWarnings(p *DockerWorkerPayload, q string, expanded []string) []W
 		dw, gw := ScopeRequirement{Alternatives: []string{r.Alternatives[0]}}, ScopeRequirement{Alternatives: []string{r.Alternatives[2]}}
 		if !dw.SatisfiedBy(expanded) && !gw.SatisfiedBy(expanded) && r.SatisfiedBy(expanded) {
 			out = append(out, Warning{Pointer: "/payload" + r.Pointer, Code: WarnPoolCacheScope, Message: fmt.Sprintf(
-				"cache %q is granted only by %s: docker-worker and dwshim accept it, but d2g maps it to generic-worker:cache:%s:%s, which generic-worker never accepts, so the d2g target fails on generic-worker; add %s",
+				"cache %q is granted only by %s: docker-worker and dwshim accept it, but d2g maps it to generic-worker:cache:%s:%s, which generic-worker never accepts, so the converted task fails on generic-worker; add %s",
 				r.Cache, r.Alternatives[1], r.Cache, q, r.Alternatives[0])})
 		}
 	}
