@@ -51,6 +51,7 @@ var warningRules = map[translate.WarningCode]string{
 	translate.WarnPoolCacheScope:      RulePoolCacheScope,
 	translate.WarnScopeUnverifiable:   RuleScopesUnverifiable,
 	translate.WarnTaskImageDependency: RuleTaskImageDependency,
+	translate.WarnTaskImageNotSlugID:  RuleTaskImageDependency,
 }
 
 // severityOf is the severity Rules gives the rule id.

@@ -131,9 +131,7 @@ func (t *translator) warn(g grants) {
 	if p.Image.Kind == ImageIndexed && !g.proxy {
 		t.addWarning(WarnD2GIndexedImageProxy, "/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
 	}
-	if p.Image.Kind == ImageTask && !isSlugID(p.Image.TaskID) {
-		t.addWarning(WarnTaskImageNotSlugID, "/image/taskId", fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID))
-	}
+	t.res.Warnings = append(t.res.Warnings, ImageTaskIDWarnings(p)...)
 	if !p.Features.Artifacts {
 		t.addWarning(WarnD2GArtifactsDisableLogs, "/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
@@ -157,6 +155,17 @@ func (t *translator) warn(g grants) {
 
 func (t *translator) addWarning(code WarningCode, ptr, msg string) {
 	t.res.Warnings = append(t.res.Warnings, Warning{Pointer: ptr, Message: msg, Code: code})
+}
+
+// ImageTaskIDWarnings flags a task-image whose taskId is not a slugid:
+// the image cannot be fetched, and generic-worker rejects the converted
+// payload. Pointers are relative to the payload.
+func ImageTaskIDWarnings(p *DockerWorkerPayload) []Warning {
+	if p.Image.Kind != ImageTask || isSlugID(p.Image.TaskID) {
+		return nil
+	}
+	return []Warning{{Pointer: "/image/taskId", Code: WarnTaskImageNotSlugID,
+		Message: fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID)}}
 }
 
 // isSlugID reports whether s matches the Taskcluster slugid pattern.
