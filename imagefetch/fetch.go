@@ -15,6 +15,7 @@ import (
 
 	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
 
+	"github.com/dwshim/dwshim/internal/ctxwait"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 )
@@ -121,14 +122,7 @@ func (f *Fetcher) sleep(ctx context.Context, d time.Duration) error {
 	if f.Sleep != nil {
 		return f.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxwait.Sleep(ctx, d)
 }
 
 func (f *Fetcher) logf(format string, args ...any) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dwshim/dwshim/internal/ctxwait"
 	"github.com/dwshim/dwshim/runner"
 )
 
@@ -138,7 +139,7 @@ func New(opts Options) (*Engine, error) {
 		opts.Now = time.Now
 	}
 	if opts.Sleep == nil {
-		opts.Sleep = sleep
+		opts.Sleep = ctxwait.Sleep
 	}
 	if opts.MaxImages == 0 {
 		opts.MaxImages = 20
@@ -182,17 +183,6 @@ func (e *Engine) Ping(ctx context.Context) error {
 		return wrap("ping docker daemon", err)
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // wrap adds context to an SDK error, marking daemon-unreachable errors

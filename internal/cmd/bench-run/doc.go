@@ -7,5 +7,6 @@
 // the fake's receipt of reportCompleted, so the worker's idle claim polling
 // is not counted; the task log is uploaded as usual.
 //
-// Not on the data flow: a benchmark driver for make bench.
+// Not on the data flow: a benchmark driver for make bench. The worker's
+// config is the fake's (tcfake WorkerConfig), as demo-worker's.
 package main

@@ -38,20 +38,15 @@ func run(bin, image string, n int, logPath string) error {
 	fake := tcfake.New(tcfake.Options{ClaimDuration: claimFor})
 	fake.Start()
 	defer fake.Close()
-	fake.AddClient("worker/"+workerID, "bench-token", tcfake.WorkerScopes(queue, group, workerID)...)
 	dir, err := os.MkdirTemp("", "dwshim-bench-run-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, _ := json.Marshal(map[string]any{
-		"rootURL": fake.RootURL(), "clientId": "worker/" + workerID, "accessToken": "bench-token",
-		"provisionerId": "bench", "workerType": "docker", "workerGroup": group, "workerId": workerID,
-		"tasksDir": filepath.Join(dir, "tasks"), "cachesDir": filepath.Join(dir, "caches"),
-		"downloadsDir": filepath.Join(dir, "downloads"), "enableChainOfTrust": false,
-		"enableLiveLog": false, "enableTaskclusterProxy": false,
-		"d2gConfig": map[string]any{"enableD2G": true},
-	})
+	cfg, err := json.Marshal(fake.WorkerConfig(queue, group, workerID, "bench-token", dir))
+	if err != nil {
+		return err
+	}
 	cfgPath := filepath.Join(dir, "worker.json")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return err

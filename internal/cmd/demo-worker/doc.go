@@ -5,5 +5,6 @@
 // and the artifacts, writes them under -out, and stops the worker as systemd
 // would (SIGTERM).
 //
-// Not on the data flow: a demonstration for make demo-worker.
+// Not on the data flow: a demonstration for make demo-worker. The worker's
+// config is the fake's (tcfake WorkerConfig), as bench-run's.
 package main

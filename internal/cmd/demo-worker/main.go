@@ -44,20 +44,17 @@ func run(bin, taskPath, outDir string) error {
 	fake := tcfake.New(tcfake.Options{})
 	fake.Start()
 	defer fake.Close()
-	fake.AddClient("worker/"+worker, "demo-token", tcfake.WorkerScopes(queue, group, worker)...)
 	dir, err := os.MkdirTemp("", "dwshim-demo-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	cfg, _ := json.MarshalIndent(map[string]any{
-		"rootURL": fake.RootURL(), "clientId": "worker/" + worker, "accessToken": "demo-token",
-		"provisionerId": "demo", "workerType": "docker", "workerGroup": group, "workerId": worker,
-		"tasksDir": filepath.Join(dir, "tasks"), "cachesDir": filepath.Join(dir, "caches"),
-		"downloadsDir": filepath.Join(dir, "downloads"), "enableChainOfTrust": false,
-		"enableLiveLog": false, "enableTaskclusterProxy": false, "numberOfTasksToRun": 1,
-		"d2gConfig": map[string]any{"enableD2G": true},
-	}, "", "  ")
+	c := fake.WorkerConfig(queue, group, worker, "demo-token", dir)
+	c.NumberOfTasksToRun = 1
+	cfg, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
 	cfgPath := filepath.Join(dir, "worker.json")
 	if err := os.WriteFile(cfgPath, cfg, 0o600); err != nil {
 		return err
