@@ -3,6 +3,8 @@ package jsone
 import (
 	"strconv"
 	"strings"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // Kind classifies an error as the reference implementations do.
@@ -50,16 +52,9 @@ func joinPointer(tokens []string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(escapeToken(t))
+		b.WriteString(jsonptr.Escape(t))
 	}
 	return b.String()
-}
-
-func escapeToken(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
 
 func newErr(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }

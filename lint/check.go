@@ -249,10 +249,3 @@ func (t *task) checkOnExitStatus(p *translate.DockerWorkerPayload) {
 		}
 	}
 }
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
-}

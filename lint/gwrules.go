@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/gwconfig"
+	"github.com/dwshim/dwshim/internal/jsonptr"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -137,7 +138,7 @@ func (t *task) checkArtifactDeadline(p *translate.DockerWorkerPayload) {
 		if err != nil || !exp.Before(deadline.Add(-time.Second)) {
 			continue
 		}
-		t.add(RuleArtifactExpires, Error, t.prefix+"/artifacts/"+escapePointer(n)+"/expires", fmt.Sprintf(
+		t.add(RuleArtifactExpires, Error, t.prefix+"/artifacts/"+jsonptr.Escape(n)+"/expires", fmt.Sprintf(
 			"the artifact expires (%s) before the task's deadline (%s): generic-worker refuses the payload as malformed; make expires later than the deadline or remove it",
 			e, t.deadline))
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dwshim/dwshim/dockerrun"
+	"github.com/dwshim/dwshim/internal/jsonptr"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -187,7 +188,7 @@ func (b *builder) devices() {
 func (b *builder) caches() {
 	for i, c := range b.p.Caches {
 		if strings.Contains(c.MountPath, ":") {
-			b.warn(translate.WarnVolumePathColon, "/cache/"+escapePointer(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
+			b.warn(translate.WarnVolumePathColon, "/cache/"+jsonptr.Escape(c.Name), "a mount path with ':' would be read as docker volume options: the cache is left out")
 			continue
 		}
 		b.out.Mounts = append(b.out.Mounts, translate.GWMount{CacheName: c.Name, Directory: dockerrun.CacheDir(i)})
@@ -207,7 +208,7 @@ func (b *builder) artifacts() {
 		switch a.Kind {
 		case plan.ArtifactVolume:
 			if strings.Contains(a.Path, ":") {
-				b.warn(translate.WarnVolumePathColon, "/artifacts/"+escapePointer(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
+				b.warn(translate.WarnVolumePathColon, "/artifacts/"+jsonptr.Escape(a.Name), "a volume path with ':' would be read as docker volume options: the artifact is left out")
 				continue
 			}
 			ga.Path, ga.Type = dockerrun.VolumeDir(i, a.Path), "directory"
@@ -217,8 +218,4 @@ func (b *builder) artifacts() {
 		}
 		b.out.Artifacts = append(b.out.Artifacts, ga)
 	}
-}
-
-func escapePointer(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

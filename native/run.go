@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/dwshim/dwshim/dockerrun"
+	"github.com/dwshim/dwshim/internal/jsonptr"
 	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -29,7 +30,7 @@ func (b *builder) env() {
 		host[n] = true
 	}
 	for _, e := range b.p.Env {
-		ptr := "/env/" + escapePointer(e.Name)
+		ptr := "/env/" + jsonptr.Escape(e.Name)
 		switch {
 		case e.Name == "" || strings.ContainsAny(e.Name, "=\x00"):
 			b.warn(translate.WarnEnvDropped, ptr, "a process environment cannot hold this name: the variable is dropped")

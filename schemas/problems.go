@@ -12,6 +12,8 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // removedHints explains additional properties that docker-worker once
@@ -170,7 +172,7 @@ func (f *flattener) leaves(e *jsonschema.ValidationError) []leaf {
 			if h := f.hints[ptr][p]; h != "" {
 				msg += " (" + h + ")"
 			}
-			out = append(out, leaf{Problem{ptr + "/" + escapeToken(p), msg}, k})
+			out = append(out, leaf{Problem{ptr + "/" + jsonptr.Escape(p), msg}, k})
 		}
 		return out
 	case *kind.Dependency:
@@ -291,16 +293,9 @@ func pointer(tokens []string) string {
 	var sb strings.Builder
 	for _, t := range tokens {
 		sb.WriteByte('/')
-		sb.WriteString(escapeToken(t))
+		sb.WriteString(jsonptr.Escape(t))
 	}
 	return sb.String()
-}
-
-func escapeToken(t string) string {
-	if !strings.ContainsAny(t, "~/") {
-		return t
-	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(t)
 }
 
 // lookup returns the value at the given location of doc, or nil.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // filePos is a 1-based line and column.
@@ -231,7 +233,7 @@ func classifyJSON(doc json.RawMessage, p filePos) (items []*Item, shape Shape, e
 		if graph {
 			members(doc, func(key string, off int, v json.RawMessage) bool {
 				it := graphItem(key, v, advance(p, doc[:off]))
-				it.docPtr = "/" + escapeToken(key)
+				it.docPtr = "/" + jsonptr.Escape(key)
 				if it.Entry != nil && !bytes.Equal(it.Raw, it.Entry) {
 					it.docPtr += "/task"
 				}
@@ -386,8 +388,4 @@ func pointerOffset(raw []byte, ptr string) (int, bool) {
 		}
 	}
 	return base, true
-}
-
-func escapeToken(s string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

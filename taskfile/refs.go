@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // Taskgraph leaves {"task-reference": "…<edge>…"} and
@@ -83,7 +85,7 @@ func (r *refWalker) walk(v any, ptr string) any {
 			}
 		}
 		for _, k := range refKeys(x) {
-			x[k] = r.walk(x[k], ptr+"/"+escapeToken(k))
+			x[k] = r.walk(x[k], ptr+"/"+jsonptr.Escape(k))
 		}
 	case []any:
 		for i, e := range x {
@@ -115,7 +117,7 @@ func (r *refWalker) replace(kind string, inner any, ptr string) any {
 		// A wrapped object (the cache map): its members are what counts.
 		r.refs[ptr] = Ref{Kind: kind}
 		for _, k := range refKeys(x) {
-			x[k] = r.walk(x[k], ptr+"/"+escapeToken(k))
+			x[k] = r.walk(x[k], ptr+"/"+jsonptr.Escape(k))
 		}
 		return x
 	}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // checkPayload reports what the schema allows but a worker refuses at run
@@ -27,7 +29,7 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 		envBad = envBad || envNameProblem(n, inEnvFile(n, v)) != "" || strings.IndexByte(v, 0) >= 0
 	}
 	for _, n := range sortedKeysIf(envBad, p.Env) {
-		ptr := at + "/env/" + escapePointer(n)
+		ptr := at + "/env/" + jsonptr.Escape(n)
 		if msg := envNameProblem(n, inEnvFile(n, p.Env[n])); msg != "" {
 			w.problem(ptr, msg)
 		}
@@ -41,7 +43,7 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 	}
 	for _, n := range sortedKeysIf(cacheBad, p.Cache) {
 		if strings.Contains(n, "::") {
-			w.problem(at+"/cache/"+escapePointer(n), `the cache name contains "::", which docker-worker refused (it separates a cache from its instance): rename the cache`)
+			w.problem(at+"/cache/"+jsonptr.Escape(n), `the cache name contains "::", which docker-worker refused (it separates a cache from its instance): rename the cache`)
 		}
 	}
 	w.checkArtifactNames(at, p)
@@ -85,7 +87,7 @@ func envNameProblem(name string, envFile bool) string {
 func (w *walker) checkArtifactNames(at string, p *DockerWorkerPayload) {
 	names := sortedKeys(p.Artifacts)
 	for _, n := range names {
-		ptr := at + "/artifacts/" + escapePointer(n)
+		ptr := at + "/artifacts/" + jsonptr.Escape(n)
 		switch {
 		case n == "":
 			w.problem(ptr, "an artifact needs a name")
@@ -100,7 +102,7 @@ func (w *walker) checkArtifactNames(at string, p *DockerWorkerPayload) {
 		for j := range len(n) {
 			if n[j] == '/' {
 				if a, ok := p.Artifacts[n[:j]]; ok && a.Type == "file" {
-					w.problem(at+"/artifacts/"+escapePointer(n[:j]), fmt.Sprintf(
+					w.problem(at+"/artifacts/"+jsonptr.Escape(n[:j]), fmt.Sprintf(
 						"file artifact %q would also be a directory holding artifact %q: rename one", n[:j], n))
 				}
 			}
@@ -121,7 +123,7 @@ func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpi
 		}
 		t, err := parseDateTime(e)
 		if err == nil && t.After(taskExpires) {
-			w.problem(at+"/artifacts/"+escapePointer(n)+"/expires", fmt.Sprintf(
+			w.problem(at+"/artifacts/"+jsonptr.Escape(n)+"/expires", fmt.Sprintf(
 				"the artifact expires (%s) after the task does (%s), which the queue refuses: remove expires or make it earlier",
 				e, taskExpires.UTC().Format(time.RFC3339)))
 		}

@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"strconv"
-	"strings"
 )
 
 // DockerWorkerPayload is a docker-worker v1 task payload (spec §1), decoded
@@ -247,12 +246,4 @@ func quoteShort(s string) string {
 		q = q[:77] + "..."
 	}
 	return q
-}
-
-// escapePointer escapes one JSON-pointer reference token (RFC 6901).
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

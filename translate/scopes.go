@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // ScopeRequirement is one scope need of a payload: any one alternative
@@ -68,7 +70,7 @@ func RequiredScopes(p *DockerWorkerPayload, q string) []ScopeRequirement {
 	}
 	for _, n := range sortedKeys(p.Cache) {
 		req = append(req, ScopeRequirement{
-			Pointer:      "/cache/" + escapePointer(n),
+			Pointer:      "/cache/" + jsonptr.Escape(n),
 			Alternatives: []string{"docker-worker:cache:" + n, "docker-worker:cache:" + n + ":" + q, "generic-worker:cache:" + n},
 			Cache:        n,
 		})

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // Limits on one document, the strictest of the readers this package
@@ -189,7 +191,7 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 			}
 			c.str(p.key)
 			c.buf.WriteByte(':')
-			if err := c.value(p.val, ptr+"/"+escapeToken(p.key), depth+1); err != nil {
+			if err := c.value(p.val, ptr+"/"+jsonptr.Escape(p.key), depth+1); err != nil {
 				return err
 			}
 		}
@@ -347,12 +349,4 @@ func (c *conv) str(s string) {
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(s)
 	c.buf.Truncate(c.buf.Len() - 1) // Encode's newline
-}
-
-// escapeToken escapes a JSON pointer token (RFC 6901).
-func escapeToken(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }
