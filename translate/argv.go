@@ -10,7 +10,7 @@ import (
 // (§2.2): its spellings (`-v x`, `--memory-swap -1`, `--gpus x`), the
 // generic-worker placeholders for what is known only on the worker, env
 // as `-e` pairs and env.list.
-func (t *translator) argv(pl *plan.Plan, env []dockerrun.Opt) []string {
+func argv(pl *plan.Plan, containerName string, env []dockerrun.Opt) []string {
 	var buf [32]dockerrun.Opt
 	opts := dockerrun.Append(buf[:0], pl)
 	opts = append(opts, env...)
@@ -20,7 +20,7 @@ func (t *translator) argv(pl *plan.Plan, env []dockerrun.Opt) []string {
 	for _, o := range opts {
 		switch o.Flag {
 		case dockerrun.Name:
-			a = append(a, "--name", t.res.ContainerName)
+			a = append(a, "--name", containerName)
 		case dockerrun.Memory, dockerrun.MemorySwap, dockerrun.PidsLimit, dockerrun.GPUs, dockerrun.EnvFile:
 			a = append(a, o.Flag.String(), o.Value)
 		case dockerrun.Volume:

@@ -1,16 +1,12 @@
 package translate
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dwshim/dwshim/dockerrun"
 	"github.com/dwshim/dwshim/plan"
 )
 
@@ -105,12 +101,6 @@ func (t *translator) run() *Result {
 	p := t.p
 	g := t.grants()
 	t.res.ContainerName = t.containerName()
-	t.res.Payload = &GenericWorkerPayload{
-		MaxRunTime:                p.MaxRunTime,
-		OSGroups:                  []string{"docker"},
-		SupersederURL:             p.SupersederURL,
-		TaskclusterProxyInterface: "docker-bridge",
-	}
 	cacheNames := sortedKeys(p.Cache)
 	artNames := sortedKeys(p.Artifacts)
 	t.envNames = sortedKeys(p.Env)
@@ -121,13 +111,8 @@ func (t *translator) run() *Result {
 			t.artExpires[i] = expiresTime(p.Artifacts[n].Expires)
 		}
 	}
-	t.gwArtifacts(artNames)
-	envArgs := t.envList(g)
-	t.gwMounts(cacheNames)
 	t.res.Plan = t.plan(g, cacheNames, artNames)
-	t.res.Payload.Command = [][]string{t.argv(t.res.Plan, envArgs)}
-	t.gwFeatures(g)
-	t.res.Payload.OnExitStatus = GWOnExitStatus{PurgeCaches: p.OnExitStatus.PurgeCaches, Retry: p.OnExitStatus.Retry}
+	buildD2G(t.res.Plan, p.MaxRunTime, &t.res)
 	t.warn(g)
 	return &t.res
 }
@@ -148,180 +133,6 @@ func niceSlug() string {
 	b[8] = b[8]&0x3f | 0x80
 	b[0] &= 0x7f
 	return base64.RawURLEncoding.EncodeToString(b[:])
-}
-
-// gwArtifacts fills payload.artifacts and CopyArtifacts (§2.6).
-func (t *translator) gwArtifacts(names []string) {
-	if !t.p.Features.Artifacts || len(names) == 0 {
-		return
-	}
-	arts := make([]GWArtifact, len(names))
-	for i, name := range names {
-		a := t.p.Artifacts[name]
-		gw := GWArtifact{Name: name, Optional: true, Type: a.Type}
-		if a.Type == "volume" {
-			gw.Type = "directory"
-			gw.Path = dockerrun.VolumeDir(i, a.Path)
-		} else {
-			gw.Path = "artifact" + strconv.Itoa(i) + filepath.Ext(a.Path)
-			t.res.CopyArtifacts = append(t.res.CopyArtifacts, CopyArtifact{Name: name, SrcPath: a.Path, DestPath: gw.Path})
-		}
-		gw.Expires = TCTime(t.artExpires[i])
-		arts[i] = gw
-	}
-	t.res.Payload.Artifacts = arts
-}
-
-// passThrough are env.list names docker copies from the docker CLI's env.
-var passThrough = []string{"RUN_ID", "TASKCLUSTER_INSTANCE_TYPE", "TASKCLUSTER_ROOT_URL", "TASKCLUSTER_WORKER_LOCATION", "TASK_GROUP_ID", "TASK_ID"}
-
-// envList builds EnvList and returns the env options of the docker run
-// command for the variables env.list cannot hold (§2.3). Lines are sorted as the byte strings "NAME=VALUE" (or "NAME"
-// for pass-through names) without building them first; the text is
-// written once.
-func (t *translator) envList(g grants) []dockerrun.Opt {
-	env := t.p.Env
-	lines := make([]envLine, 0, len(t.envNames)+len(passThrough)+2)
-	size := 0
-	var args []dockerrun.Opt
-	for _, n := range t.envNames {
-		v := env[n]
-		if !inEnvFile(n, v) {
-			args = append(args, dockerrun.Opt{Flag: dockerrun.Env, Value: n + "=" + v})
-			continue
-		}
-		lines = append(lines, envLine{n, v, false})
-		size += len(n) + len(v) + 2
-	}
-	bare := func(n string) {
-		lines = append(lines, envLine{n, "", true})
-		size += len(n) + 1
-	}
-	for _, n := range passThrough {
-		bare(n)
-	}
-	if g.proxy {
-		bare("TASKCLUSTER_PROXY_URL")
-	}
-	if g.video {
-		bare("TASKCLUSTER_VIDEO_DEVICE")
-	}
-	slices.SortFunc(lines, compareEnvLines)
-	var sb strings.Builder
-	sb.Grow(size)
-	for _, l := range lines {
-		sb.WriteString(l.name)
-		if !l.bare {
-			sb.WriteByte('=')
-			sb.WriteString(l.value)
-		}
-		sb.WriteByte('\n')
-	}
-	t.res.EnvList = sb.String()
-	return args
-}
-
-// inEnvFile says whether d2g writes the variable to env.list (otherwise
-// it is a "-e" argument: values with newlines, long lines).
-func inEnvFile(name, value string) bool {
-	return !strings.Contains(value, "\n") && len(name)+1+len(value) <= maxEnvFileLine
-}
-
-// envLine is one env.list line: "name=value", or "name" when bare.
-type envLine struct {
-	name, value string
-	bare        bool
-}
-
-// segs returns the line as up to three segments.
-func (l *envLine) segs() ([3]string, int) {
-	if l.bare {
-		return [3]string{l.name}, 1
-	}
-	return [3]string{l.name, "=", l.value}, 3
-}
-
-// compareEnvLines compares two lines as the byte strings they render to.
-func compareEnvLines(a, b envLine) int {
-	n := min(len(a.name), len(b.name))
-	if c := strings.Compare(a.name[:n], b.name[:n]); c != 0 {
-		return c
-	}
-	return compareEnvTails(a, b)
-}
-
-// compareEnvTails compares lines whose names are equal or one a prefix of
-// the other, segment by segment.
-func compareEnvTails(a, b envLine) int {
-	as, na := a.segs()
-	bs, nb := b.segs()
-	i, j := 0, 0 // segment indices
-	x, y := as[0], bs[0]
-	for {
-		for x == "" && i+1 < na {
-			i++
-			x = as[i]
-		}
-		for y == "" && j+1 < nb {
-			j++
-			y = bs[j]
-		}
-		if x == "" || y == "" {
-			return cmp.Compare(len(x), len(y))
-		}
-		k := min(len(x), len(y))
-		if c := strings.Compare(x[:k], y[:k]); c != 0 {
-			return c
-		}
-		x, y = x[k:], y[k:]
-	}
-}
-
-// gwMounts: caches in sorted name order, then the image file mount (§2.4, §2.5).
-func (t *translator) gwMounts(cacheNames []string) {
-	im := t.p.Image
-	n := len(cacheNames)
-	if im.Kind == ImageIndexed || im.Kind == ImageTask {
-		n++
-	}
-	if n == 0 {
-		return
-	}
-	mounts := make([]GWMount, 0, n)
-	for i, name := range cacheNames {
-		mounts = append(mounts, GWMount{CacheName: name, Directory: dockerrun.CacheDir(i)})
-	}
-	switch im.Kind {
-	case ImageIndexed:
-		mounts = append(mounts, GWMount{Content: &GWContent{Artifact: im.Path, Namespace: im.Namespace}, File: "dockerimage", Format: imageFormat(im.Path)})
-	case ImageTask:
-		mounts = append(mounts, GWMount{Content: &GWContent{Artifact: im.Path, TaskID: im.TaskID}, File: "dockerimage", Format: imageFormat(im.Path)})
-	}
-	t.res.Payload.Mounts = mounts
-}
-
-// imageFormat: only .lz4 gets a format; docker load handles the others.
-func imageFormat(path string) string {
-	if strings.EqualFold(filepath.Ext(path), ".lz4") {
-		return "lz4"
-	}
-	return ""
-}
-
-func (t *translator) gwFeatures(g grants) {
-	f := GWFeatures{
-		ChainOfTrust:     g.cot,
-		Interactive:      g.interactive,
-		LoopbackAudio:    g.audio,
-		LoopbackVideo:    g.video,
-		ResourceMonitor:  true,
-		TaskclusterProxy: g.proxy || t.p.Image.Kind == ImageIndexed,
-	}
-	if t.p.Features.Artifacts {
-		f.LiveLog, f.BackingLog = t.p.Features.LocalLiveLog, t.p.Features.BulkLog
-	}
-	t.res.Payload.Features = f
-	t.res.Payload.Logs = GWLogs{Live: t.p.Log, Backing: t.backingLog}
 }
 
 // BackingLogName derives the backing log name from the live log name:
