@@ -1,7 +1,7 @@
 package jsone
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"go.yaml.in/yaml/v3"
-
 	"github.com/dwshim/dwshim/internal/testenv"
+	"github.com/dwshim/dwshim/internal/yamljson"
 )
 
 // specNow is the time the specification's cases assume.
@@ -36,16 +35,19 @@ func loadSpec(t *testing.T) []specCase {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yamljson.NewDecoder(data, yamljson.Options{})
 	var cases []specCase
 	section := ""
 	for {
-		var doc map[string]any
-		err := dec.Decode(&doc)
+		y, err := dec.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(y.JSON, &doc); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		if doc == nil {
