@@ -46,16 +46,7 @@ func (e *Error) Path() string { return "template" + strings.Join(e.location, "")
 
 // Pointer is the JSON pointer (RFC 6901) of the template node at fault,
 // "" for the whole template.
-func (e *Error) Pointer() string { return joinPointer(e.pointer) }
-
-func joinPointer(tokens []string) string {
-	var b strings.Builder
-	for _, t := range tokens {
-		b.WriteByte('/')
-		b.WriteString(jsonptr.Escape(t))
-	}
-	return b.String()
-}
+func (e *Error) Pointer() string { return jsonptr.Join(e.pointer) }
 
 func newErr(k Kind, msg string) *Error { return &Error{Kind: k, Message: msg} }
 

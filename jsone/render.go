@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dwshim/dwshim/internal/jsonptr"
 )
 
 // Limits that keep hostile templates bounded.
@@ -126,7 +128,7 @@ func (p *path) pointer() string {
 	for i, j := 0, len(toks)-1; i < j; i, j = i+1, j-1 {
 		toks[i], toks[j] = toks[j], toks[i]
 	}
-	return joinPointer(toks)
+	return jsonptr.Join(toks)
 }
 
 type renderer struct {

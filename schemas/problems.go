@@ -98,7 +98,7 @@ func (f *flattener) walk(e *jsonschema.ValidationError) []leaf {
 // oneOf reports a single summary for a value that matches none (or several)
 // of the forms, plus the details of the form the value most likely meant.
 func (f *flattener) oneOf(e *jsonschema.ValidationError, k *kind.OneOf) []leaf {
-	ptr := pointer(e.InstanceLocation)
+	ptr := jsonptr.Join(e.InstanceLocation)
 	summary := "must match exactly one of the allowed forms"
 	for _, s := range oneOfSummaries {
 		if strings.HasSuffix(e.SchemaURL, s.suffix) {
@@ -154,7 +154,7 @@ func wrongShape(b []leaf, ptr string, hasType bool) bool {
 
 // leaves renders one error without causes as one or more problems.
 func (f *flattener) leaves(e *jsonschema.ValidationError) []leaf {
-	ptr := pointer(e.InstanceLocation)
+	ptr := jsonptr.Join(e.InstanceLocation)
 	one := func(msg string) []leaf { return []leaf{{Problem{ptr, msg}, e.ErrorKind}} }
 	switch k := e.ErrorKind.(type) {
 	case *kind.Type:
@@ -286,16 +286,6 @@ func ratString(r *big.Rat) string {
 		return r.Num().String()
 	}
 	return r.FloatString(6)
-}
-
-// pointer renders instance location tokens as an RFC 6901 JSON pointer.
-func pointer(tokens []string) string {
-	var sb strings.Builder
-	for _, t := range tokens {
-		sb.WriteByte('/')
-		sb.WriteString(jsonptr.Escape(t))
-	}
-	return sb.String()
 }
 
 // lookup returns the value at the given location of doc, or nil.

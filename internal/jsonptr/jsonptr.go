@@ -9,3 +9,14 @@ func Escape(token string) string {
 	}
 	return strings.ReplaceAll(strings.ReplaceAll(token, "~", "~0"), "/", "~1")
 }
+
+// Join writes tokens as a pointer: "" for none, else "/" before each
+// escaped token.
+func Join(tokens []string) string {
+	var b strings.Builder
+	for _, t := range tokens {
+		b.WriteByte('/')
+		b.WriteString(Escape(t))
+	}
+	return b.String()
+}

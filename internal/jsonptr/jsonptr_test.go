@@ -9,3 +9,11 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestJoin(t *testing.T) {
+	for want, tokens := range map[string][]string{"": nil, "/a/0": {"a", "0"}, "/a~1b/": {"a/b", ""}, "/~0": {"~"}} {
+		if got := Join(tokens); got != want {
+			t.Errorf("Join(%q) = %q, want %q", tokens, got, want)
+		}
+	}
+}
