@@ -21,8 +21,9 @@ if [ ! -x /usr/bin/time ]; then
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 fi
 if [ ! -s "$gz" ]; then
-  go run "$shared/corpus/synthetic/gen/main.go" -n 30000 -seed 1 -o "$gz.tmp" >/dev/null
-  mv "$gz.tmp" "$gz"
+  # The generator compresses only when -o ends in .gz.
+  go run "$shared/corpus/synthetic/gen/main.go" -n 30000 -seed 1 -o "$gz.tmp.gz" >/dev/null
+  mv "$gz.tmp.gz" "$gz"
 fi
 if [ ! -s "$graph" ]; then
   # One taskgraph entry per task, keyed by label, as full-task-graph.json.
