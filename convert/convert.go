@@ -10,6 +10,7 @@ import (
 	"io"
 
 	"github.com/dwshim/dwshim/native"
+	"github.com/dwshim/dwshim/report"
 	"github.com/dwshim/dwshim/taskfile"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -28,8 +29,8 @@ type Options struct {
 	Config translate.Config
 	// Verbose prints every warning of every task; Quiet none.
 	Verbose, Quiet bool
-	// Progress shows progress on stderr (a terminal) for long runs.
-	Progress bool
+	// Progress is the status line on stderr, a terminal (nil: none).
+	Progress *report.Progress
 }
 
 // UsageError is a mistake in how convert was called (exit status 2).
@@ -65,9 +66,11 @@ func Run(o Options, name string, in io.Reader, stdout, stderr io.Writer) error {
 		return &UsageError{fmt.Sprintf("--graph: %s is a %s, not a task graph (label → {\"task\": …})", name, r.Shape())}
 	}
 	c := &converter{cfg: o.Config, native: o.Target == "native", taskDef: o.TaskDef}
-	w := newConvertWriter(r, outputFormat(o.Output, r.Format()), stdout)
+	// stdout may be the terminal too: the status line is cleared before
+	// the output reaches it.
+	w := newConvertWriter(r, outputFormat(o.Output, r.Format()), o.Progress.Guard(stdout))
 	named := r.Shape() != taskfile.ShapeDocument
-	rep := newConvertReport(stderr, o.Verbose, o.Quiet, o.Progress)
+	rep := newConvertReport(stderr, o)
 	defer rep.close()
 	var failed bool
 	var stop error // usage or write error: drain, write nothing more
@@ -97,7 +100,7 @@ func Run(o Options, name string, in io.Reader, stdout, stderr io.Writer) error {
 		return stop
 	}
 	if err := *readErr; err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(o.Progress.Guard(stderr), err)
 		// What was written stays, but the containers are left open: the
 		// output of a failed read is never a well-formed document.
 		if err := w.abort(); err != nil {

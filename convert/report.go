@@ -3,94 +3,85 @@ package convert
 import (
 	"fmt"
 	"io"
-	"slices"
-	"time"
+	"strings"
+
+	"github.com/dwshim/dwshim/report"
 )
 
-// convertReport prints convert's warnings and problems readably at any
-// size: every problem (they fail tasks), each distinct warning once with
-// the first task that had it and, at the end, how many tasks repeated it;
-// then one summary line. Verbose prints every warning of every task, quiet
-// none. On a terminal, runs longer than a second show progress.
+// convertReport prints convert's warnings and problems through package
+// report: each distinct one once, with the first task that had it, the
+// repeated ones counted at the end, then one summary line (for more than
+// one task). Verbose prints every one, Quiet no warnings.
 type convertReport struct {
-	w              io.Writer
-	verbose, quiet bool
-	groups         map[string]*warnGroup
-	order          []*warnGroup
-	tasks, failed  int
-	warnings       int
-	progress       bool
-	start, shown   time.Time
+	rep *report.Reporter
 }
 
-type warnGroup struct {
-	msg, first string
-	n          int
+func newConvertReport(w io.Writer, o Options) *convertReport {
+	return &convertReport{report.New(o.Progress.Guard(w), convertLayout{}, report.Options{Verbose: o.Verbose, Quiet: o.Quiet, Progress: o.Progress})}
 }
 
-func newConvertReport(w io.Writer, verbose, quiet, progress bool) *convertReport {
-	return &convertReport{w: w, verbose: verbose, quiet: quiet, progress: progress, groups: map[string]*warnGroup{}, start: time.Now()}
-}
-
-// task reports one item's warnings and problems (prefix names the task).
+// task reports one item's warnings and problems (name names the task, ""
+// for a single document). Errors writing to stderr are not reported
+// (there is nowhere left to report them).
 func (r *convertReport) task(name string, warnings, problems []string) {
-	r.tasks++
-	prefix := ""
-	if name != "" {
-		prefix = name + ": "
-	}
-	r.clearProgress()
 	for _, m := range warnings {
-		r.warnings++
-		g := r.groups[m]
-		if g == nil {
-			g = &warnGroup{msg: m, first: name}
-			r.groups[m] = g
-			r.order = append(r.order, g)
-		}
-		g.n++
-		if !r.quiet && (r.verbose || g.n == 1) {
-			fmt.Fprintf(r.w, "warning: %s%s\n", prefix, m)
-		}
+		r.rep.Add(finding(false, name, m))
 	}
 	for _, m := range problems {
-		fmt.Fprintf(r.w, "%s%s\n", prefix, m)
+		r.rep.Add(finding(true, name, m))
 	}
-	if len(problems) > 0 {
-		r.failed++
-	}
-	r.showProgress()
+	r.rep.EndTask()
 }
 
-func (r *convertReport) showProgress() {
-	if !r.progress {
-		return
-	}
-	if now := time.Now(); now.Sub(r.start) > time.Second && now.Sub(r.shown) > 200*time.Millisecond {
-		r.shown = now
-		fmt.Fprintf(r.w, "\rconverting: %d tasks, %d with problems…", r.tasks, r.failed)
-	}
-}
-
-func (r *convertReport) clearProgress() {
-	if r.progress && !r.shown.IsZero() {
-		fmt.Fprint(r.w, "\r\033[K")
-	}
-}
-
-// close prints the repeated warnings (most frequent first) and the summary.
-func (r *convertReport) close() {
-	r.clearProgress()
-	if r.tasks <= 1 {
-		return // a single document: its lines say everything
-	}
-	if !r.quiet && !r.verbose {
-		rep := slices.DeleteFunc(slices.Clone(r.order), func(g *warnGroup) bool { return g.n < 2 })
-		slices.SortStableFunc(rep, func(a, b *warnGroup) int { return b.n - a.n })
-		for _, g := range rep {
-			fmt.Fprintf(r.w, "warning: %d tasks (e.g. %s): %s\n", g.n, g.first, g.msg)
+// finding splits translate's "POINTER: message" rendering, so that the
+// pointer is grouped exactly and only the message by its shape.
+func finding(isErr bool, task, m string) report.Finding {
+	f := report.Finding{Error: isErr, Task: task, Message: m}
+	if strings.HasPrefix(m, "/") {
+		if i := strings.Index(m, ": "); i > 0 {
+			f.Pointer, f.Message = m[:i], m[i+2:]
 		}
 	}
-	fmt.Fprintf(r.w, "summary: %d tasks, %d converted, %d with problems; %d warnings (%d distinct)\n",
-		r.tasks, r.tasks-r.failed, r.failed, r.warnings, len(r.order))
+	return f
+}
+
+// close prints the repeated findings and the summary.
+func (r *convertReport) close() {
+	t := r.rep.Totals()
+	summary := ""
+	if t.Tasks > 1 { // a single document: its lines say everything
+		summary = fmt.Sprintf("summary: %d tasks, %d converted, %d with problems; %d warnings, %d problems (%d distinct)",
+			t.Tasks, t.Tasks-t.TasksWithErrors, t.TasksWithErrors, t.Warnings, t.Errors, t.Distinct)
+	}
+	r.rep.Close(summary)
+}
+
+// convertLayout: "warning: TASK: POINTER: message" and "TASK: POINTER:
+// message" for a problem; repeated, "warning: N tasks (e.g. TASK): …".
+type convertLayout struct{}
+
+func (convertLayout) Line(f report.Finding) string {
+	return levelPrefix(f) + located(f.Task, f)
+}
+
+func (convertLayout) Repeated(f report.Finding, c report.Count) string {
+	return levelPrefix(f) + located(fmt.Sprintf("%s (e.g. %s)", c, f.Task), f)
+}
+
+func levelPrefix(f report.Finding) string {
+	if f.Error {
+		return ""
+	}
+	return "warning: "
+}
+
+func located(who string, f report.Finding) string {
+	s := f.Message
+	if f.Pointer != "" {
+		s = f.Pointer + ": " + s
+	}
+	if who != "" {
+		s = who + ": " + s
+	}
+	return s
 }

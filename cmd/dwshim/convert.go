@@ -41,12 +41,8 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	if f, ok := stdin.(*os.File); ok && name == "-" && isTerminal(f) {
 		return usageError{"no input: give a FILE, or pipe the task into dwshim convert"}
 	}
-	progress := false
-	if f, ok := stderr.(*os.File); ok && isTerminal(f) {
-		progress = true
-	}
 	err = convert.Run(convert.Options{TaskDef: o.taskDef, Graph: o.graph, Target: o.target, Output: o.output,
-		Config: cfg, Verbose: o.verbose, Quiet: o.quiet, Progress: progress}, name, stdin, stdout, stderr)
+		Config: cfg, Verbose: o.verbose, Quiet: o.quiet, Progress: terminalProgress(stderr, "converting")}, name, stdin, stdout, stderr)
 	var ue *convert.UsageError
 	switch {
 	case err == nil:
@@ -86,17 +82,18 @@ Targets:
   native  a self-contained payload a stock generic-worker runs as is, with the
           docker CLI (osGroups: docker), no placeholders and no env.list
 
-Problems (they fail a task) are listed on stderr, one per line with the task
-and its JSON pointer. A warning repeated by many tasks is printed once, with a
-count at the end (-v prints every one, -q none), then one summary line.
-
-Examples:
-  dwshim convert payload.json > gw-payload.json
-  dwshim convert -t task.yml
-  dwshim convert --graph -q full-task-graph.json > gw-graph.json
-  dwshim convert --target native --config worker.json -t task.json
+Problems (they fail a task) and warnings are listed on stderr with the task
+and its JSON pointer. One that many tasks repeat is printed once, with the
+first task that had it, and again at the end with how many tasks had it; then
+one summary line. -v prints every one, -q no warnings. On a terminal, a run
+longer than a second shows its progress on stderr.
 
 Exit status: 0 converted, 1 a task has problems, 2 usage error.`,
+		Example: `  dwshim convert payload.json > gw-payload.json
+  dwshim convert -t task.yml
+  dwshim convert --graph -q full-task-graph.json > gw-graph.json
+  dwshim convert --graph -v full-task-graph.json > gw-graph.json 2> warnings.txt
+  dwshim convert --target native --config worker.json -t task.json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := "-"
@@ -112,8 +109,9 @@ Exit status: 0 converted, 1 a task has problems, 2 usage error.`,
 	f.StringVar(&o.target, "target", "d2g", "output target: d2g or native")
 	f.BoolVar(&o.graph, "graph", false, "the input is a taskgraph task graph; convert every task, streaming")
 	f.StringVarP(&o.output, "output", "o", "", "output format: json or yaml (default: the input's)")
-	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every warning of every task")
-	f.BoolVarP(&o.quiet, "quiet", "q", false, "print no warnings (problems still)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "print every warning and problem of every task, not each distinct one once")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print no warnings (problems and the summary still)")
+	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	return cmd
 }
 

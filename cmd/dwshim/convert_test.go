@@ -239,7 +239,7 @@ func TestConvertGroupsRepeatedWarnings(t *testing.T) {
 	count := func(s, sub string) int { return strings.Count(s, sub) }
 	_, _, errs := convertCLI(t, b.String(), "convert", "--graph")
 	if count(errs, "no scopes key") != 2 || !strings.Contains(errs, "warning: 5 tasks (e.g. t0): /scopes: ") ||
-		!strings.Contains(errs, "summary: 5 tasks, 5 converted, 0 with problems; 5 warnings (1 distinct)") {
+		!strings.Contains(errs, "summary: 5 tasks, 5 converted, 0 with problems; 5 warnings, 0 problems (1 distinct)") {
 		t.Errorf("default:\n%s", errs)
 	}
 	if _, _, errs := convertCLI(t, b.String(), "convert", "--graph", "-v"); count(errs, "no scopes key") != 5 {

@@ -19,7 +19,7 @@ func isUsageError(err error) bool {
 	}
 	// cobra's own flag and argument errors.
 	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "accepts at most"} {
+	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires exactly", "accepts at most", "none of the others can be"} {
 		if strings.Contains(msg, p) {
 			return true
 		}
