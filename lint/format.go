@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/dwshim/dwshim/report"
 )
 
 // Formats lists the output formats NewWriter accepts.
@@ -28,6 +30,12 @@ type WriterOptions struct {
 	// Root is the absolute directory relative file names are relative to
 	// (SARIF's %SRCROOT%); empty leaves it undeclared.
 	Root string
+	// Verbose and Quiet choose what the text format prints (package
+	// report): every problem, or no warnings. The machine formats print
+	// every problem whatever they say.
+	Verbose, Quiet bool
+	// Progress is the text format's status line on a terminal (nil: none).
+	Progress *report.Progress
 }
 
 // NewWriter returns the writer for format, writing to w.
@@ -37,10 +45,11 @@ func NewWriter(format string, w io.Writer) (Writer, error) {
 
 // NewWriterOptions is NewWriter with options.
 func NewWriterOptions(format string, w io.Writer, o WriterOptions) (Writer, error) {
+	if format == "" || format == "text" {
+		return newTextWriter(w, o), nil
+	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	switch format {
-	case "", "text":
-		return &textWriter{w: bw}, nil
 	case "treeherder":
 		return &collectWriter{w: bw, text: renderTreeherder}, nil
 	case "github-actions":
@@ -134,17 +143,56 @@ func message(p Problem) string {
 	return clean(subject(p) + ": " + oneLine(p.Message))
 }
 
-type textWriter struct{ w *bufio.Writer }
-
-// Problem writes "path:line:col: level: task pointer: message [rule]".
-func (t *textWriter) Problem(p Problem) error {
-	_, err := fmt.Fprintf(t.w, "%s: %s: %s [%s]\n", location(p), p.Severity, message(p), clean(p.Rule))
-	return err
+// textWriter is the human format: problems grouped by package report
+// (each distinct one once with its location, the repeated ones counted at
+// the end), a table per rule and the summary line.
+type textWriter struct {
+	w   *bufio.Writer
+	rep *report.Reporter
 }
 
-func (t *textWriter) Finish(sum Summary) error {
-	fmt.Fprintln(t.w, SummaryLine(sum))
-	return t.w.Flush()
+func newTextWriter(w io.Writer, o WriterOptions) *textWriter {
+	bw := bufio.NewWriterSize(o.Progress.Guard(w), 64<<10)
+	return &textWriter{w: bw, rep: report.New(bw, textLayout{}, report.Options{Verbose: o.Verbose, Quiet: o.Quiet, Progress: o.Progress})}
+}
+
+func (t *textWriter) Problem(p Problem) error {
+	return t.rep.Add(report.Finding{
+		Error: p.Severity == Error, Rule: p.Rule, Pointer: displayPointer(p.Pointer),
+		Message: oneLine(p.Message), Task: p.Task, Where: location(p),
+	})
+}
+
+func (t *textWriter) TaskDone() { t.rep.EndTask() }
+
+func (t *textWriter) Finish(sum Summary) error { return t.rep.Close(SummaryLine(sum)) }
+
+// textLayout renders "path:line:col: level: task pointer: message [rule]",
+// and a repeated problem as "path:line:col: level: N tasks (e.g. task)
+// pointer: message [rule]" at its first location.
+type textLayout struct{}
+
+func (textLayout) Line(f report.Finding) string {
+	subj := f.Pointer
+	if f.Task != "" {
+		subj = f.Task + " " + f.Pointer
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", f.Where, level(f), clean(subj+": "+f.Message), clean(f.Rule))
+}
+
+func (textLayout) Repeated(f report.Finding, c report.Count) string {
+	eg := ""
+	if f.Task != "" {
+		eg = " (e.g. " + clean(f.Task) + ")"
+	}
+	return fmt.Sprintf("%s: %s: %s%s %s [%s]", f.Where, level(f), c, eg, clean(f.Pointer+": "+f.Message), clean(f.Rule))
+}
+
+func level(f report.Finding) Severity {
+	if f.Error {
+		return Error
+	}
+	return Warning
 }
 
 // SummaryLine renders sum as "3 problems (2 errors, 1 warning) in 2 of 120

@@ -17,6 +17,22 @@ type Sink interface {
 	Problem(p Problem) error
 }
 
+// TaskSink is a Sink that is told where each task ends (the text format
+// counts tasks and draws progress). Run calls TaskDone once per task it
+// read, skipped ones included: after the task's problems for task files,
+// as each task is linted for templates (whose problems come after the
+// last, merged across contexts).
+type TaskSink interface {
+	Sink
+	TaskDone()
+}
+
+func taskDone(sink Sink) {
+	if ts, ok := sink.(TaskSink); ok {
+		ts.TaskDone()
+	}
+}
+
 // Run lints every input in paths: files, directories (their *.json,
 // *.jsonl, *.yml and *.yaml files, recursively) or "-" for stdin. Tasks are
 // read and checked one at a time; each problem goes to sink. An unreadable
@@ -101,6 +117,7 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 		sum.Tasks++
 		if res.skipped {
 			sum.Skipped++
+			taskDone(sink)
 			continue
 		}
 		if len(res.probs) > 0 {
@@ -113,6 +130,7 @@ func (l *Linter) runFile(ctx context.Context, name string, stdin io.Reader, sink
 				break
 			}
 		}
+		taskDone(sink)
 	}
 	if stop != nil {
 		return stop

@@ -109,6 +109,7 @@ func (l *Linter) lintTemplate(ctx context.Context, name string, res *tctemplate.
 		for _, p := range l.lintCounted(ctx, it, sum) {
 			add(p, t.Event, base)
 		}
+		taskDone(sink)
 	}
 	for _, k := range order {
 		p := probs[k]

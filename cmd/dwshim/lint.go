@@ -24,6 +24,8 @@ type lintOptions struct {
 	rootURL string
 	events  []string
 	context string
+	verbose bool
+	quiet   bool
 }
 
 func newLintCmd() *cobra.Command {
@@ -36,12 +38,26 @@ graphs (taskgraph full -J, decision task artifacts), JSON lines, YAML,
 rendered {tasks: [...]} files, .taskcluster.yml templates (version 1,
 rendered for each event, and version 0), hook definitions, or directories
 of them ("-" reads stdin).
-Generic-worker tasks are skipped. Exit status: 0 no errors, 1 errors (with
---strict, warnings too), 2 usage error or unreadable input. Rules:
-docs/lint.md.`,
+Generic-worker tasks are skipped. Rules: docs/lint.md.
+
+The text format prints each distinct problem once, at its file:line:col,
+and again at the end with how many tasks had it (-v prints every one, -q no
+warnings), then errors and warnings per rule and a summary line; on a
+terminal, a run longer than a second shows its progress on stderr. The other
+formats list every problem, for CI tools.
+
+Exit status: 0 no errors, 1 errors (with --strict, warnings too), 2 usage
+error or unreadable input.`,
+		Example: `  dwshim lint taskcluster/payloads/
+  dwshim lint --config pool-config.json --strict full-task-graph.json
+  dwshim lint -q --config pool-config.json full-task-graph.json
+  dwshim lint -v full-task-graph.json | grep -F '[missing-scopes]'
+  dwshim lint --format treeherder full-task-graph.json
+  dwshim lint --event pull_request --context ctx.yml .taskcluster.yml
+  taskgraph full -J | dwshim lint -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runLint(cmd.Context(), o, args, cmd.InOrStdin(), cmd.OutOrStdout())
+			return runLint(cmd.Context(), o, args, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -51,10 +67,13 @@ docs/lint.md.`,
 	f.StringVar(&o.rootURL, "root-url", "", "Taskcluster root URL whose auth service expands assume: scopes")
 	f.StringSliceVar(&o.events, "event", nil, "render .taskcluster.yml/hooks only for these contexts (push, tag, pull_request[.opened|.synchronize], release, issue_comment, cron, action, pr-action, hg-push, triggerHook, schedule, pulseMessage); default: all that apply")
 	f.StringVar(&o.context, "context", "", "JSON or YAML file merged over each template context (with tasks_for / firedBy / event.type: the only context)")
+	f.BoolVarP(&o.verbose, "verbose", "v", false, "text format: print every problem of every task, not each distinct one once")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "text format: print no warnings (errors, the counts per rule and the summary still)")
+	cmd.MarkFlagsMutuallyExclusive("verbose", "quiet")
 	return cmd
 }
 
-func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader, stdout io.Writer) error {
+func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	defer streamingGC()()
 	if ctx == nil {
 		ctx = context.Background()
@@ -81,7 +100,10 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 		opts.Template.RootURL = o.rootURL
 		opts.Expander = authExpander{tcauth.New(nil, o.rootURL)}
 	}
-	wo := lint.WriterOptions{Version: buildinfo.Version()}
+	wo := lint.WriterOptions{Version: buildinfo.Version(), Verbose: o.verbose, Quiet: o.quiet}
+	if o.format == "text" {
+		wo.Progress = terminalProgress(stderr, "linting")
+	}
 	if wd, err := os.Getwd(); err == nil {
 		wo.Root = wd
 	}
