@@ -20,7 +20,8 @@ func init() {
 			Long: "As generic-worker's new-ed25519-keypair: the private key (base64 of its 32-byte seed) is\n" +
 				"written to FILE, the base64 public key to stdout. Point ed25519SigningKeyLocation at FILE.\n" +
 				"The parent directory must exist; an existing FILE is overwritten. Exit 75 on failure.",
-			Args: cobra.NoArgs,
+			Example: "  dwshim new-ed25519-keypair --file /etc/generic-worker/ed25519_key > ed25519_key.pub",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				if file == "" {
 					return usageError{"new-ed25519-keypair: --file FILE is required"}

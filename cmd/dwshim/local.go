@@ -86,6 +86,12 @@ or --task-index. A taskId fetches the task (and its latest run's ID) from
 the queue of --root-url or TASKCLUSTER_ROOT_URL. The exit code is
 the task's own exit code, or 100-104 for failures that are not the
 task's (see docs/local.md).`,
+		Example: `  dwshim local task.yml
+  dwshim local --dry-run task.json
+  dwshim local --task test-linux/opt full-task-graph.json
+  dwshim local --image-file image.tar.zst --artifacts out task.json
+  dwshim local --root-url https://tc.example.com fUbnMNH6Q5kStIRh2P_g1w
+  dwshim local --shell task.yml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()

@@ -37,8 +37,12 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:           "dwshim",
-		Short:         "Run, convert and lint Taskcluster docker-worker tasks",
+		Use:   "dwshim",
+		Short: "Run, convert and lint Taskcluster docker-worker tasks",
+		Example: `  dwshim local task.yml
+  dwshim convert --graph full-task-graph.json > gw-graph.json
+  dwshim lint --config pool-config.json full-task-graph.json
+  dwshim run --config /etc/generic-worker.json --with-worker-runner`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

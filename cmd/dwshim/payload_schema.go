@@ -13,7 +13,8 @@ func init() {
 			Short: "Print the JSON Schema of the task payloads this worker accepts",
 			Long: "As generic-worker's show-payload-schema: the schema `dwshim run` validates task payloads\n" +
 				"against, here docker-worker's v1 payload (draft-07 JSON Schema).",
-			Args: cobra.NoArgs,
+			Example: "  dwshim show-payload-schema > docker-worker-payload.schema.json",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				out := cmd.OutOrStdout()
 				b := schemas.DockerWorkerPayloadSchema()

@@ -61,6 +61,8 @@ func newRunCmd() *cobra.Command {
 			"69 internal error, 70 worker-manager said to terminate, 71 SIGINT (running tasks finished),\n" +
 			"72 graceful termination, SIGTERM or worker-runner gone (running tasks resolved\n" +
 			"exception/worker-shutdown), 73 invalid config. See docs/worker.md.",
+		Example: "  dwshim run --config /etc/generic-worker.json --with-worker-runner\n" +
+			"  dwshim run --config generic-worker.json   # standalone, until numberOfTasksToRun or idle",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.config == "" {

@@ -18,6 +18,8 @@ func init() {
 			Long: "As generic-worker's status: prints {\"currentTaskIds\": [...]} from the status file\n" +
 				"`dwshim run` keeps (worker-status.json in the temporary directory); an empty list when\n" +
 				"the worker is idle or not running.",
+			Example: "  dwshim status\n" +
+				"  dwshim status --file /tmp/worker-status.json",
 			Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				st, err := worker.ReadStatus(file)

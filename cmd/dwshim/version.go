@@ -11,9 +11,10 @@ import (
 func init() {
 	subcommands = append(subcommands, func() *cobra.Command {
 		return &cobra.Command{
-			Use:   "version",
-			Short: "Print dwshim's version and source commit",
-			Args:  cobra.NoArgs,
+			Use:     "version",
+			Short:   "Print dwshim's version and source commit",
+			Example: "  dwshim version",
+			Args:    cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				_, err := fmt.Fprintln(cmd.OutOrStdout(), buildinfo.String())
 				return err
