@@ -47,6 +47,9 @@ func TestLineFormats(t *testing.T) {
 	for format, want := range map[string]string{
 		"text": `dir/a b.json:3:7: error: t1 /payload/env/X\x0aTEST-PASS | forged: bad ::error::forged\x1b[31m, 100% sure [schema]` + "\n" +
 			`b.yml:9: warning: t2 /payload/cache/c: needs scope [scopes-unverifiable]` + "\n" +
+			"rule                  errors warnings distinct\n" +
+			"schema                     1        0        1\n" +
+			"scopes-unverifiable        0        1        1\n" +
 			"2 problems (1 error, 1 warning) in 2 of 2 tasks; 0 skipped\n",
 		// mozlint's treeherder formatter sorts by path.
 		"treeherder": `TEST-UNEXPECTED-WARNING | b.yml:9 | t2 /payload/cache/c: needs scope (scopes-unverifiable)` + "\n" +
