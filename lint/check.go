@@ -134,8 +134,6 @@ func (t *task) decodeProblems(err error) {
 			rule = RuleRemovedField
 		case translate.ProblemRunTime:
 			rule = RuleRunTimeRefusal
-		case translate.ProblemTaskImage:
-			rule = RuleTaskImageDependency
 		case translate.ProblemTaskDefinition:
 			rule = RuleTaskDefinition
 		}
@@ -185,19 +183,10 @@ func (t *task) checkImage(p *translate.DockerWorkerPayload) {
 		}
 	case translate.ImageTask:
 		t.checkTaskImage(p)
-		t.checkLength("/image/path", "image artifact path", im.Path, 1024)
-	case translate.ImageIndexed:
-		t.checkLength("/image/namespace", "index namespace", im.Namespace, 255)
-		t.checkLength("/image/path", "image artifact path", im.Path, 1024)
 	}
-}
-
-// checkLength reports image fields longer than generic-worker's mount
-// content schema allows (spec §9.14).
-func (t *task) checkLength(ptr, what, v string, limit int) {
-	if len(v) > limit {
-		t.add(RuleImageReference, Error, t.prefix+ptr, fmt.Sprintf(
-			"%s is %d characters long: generic-worker accepts at most %d, so d2g's output would be rejected", what, len(v), limit))
+	for _, f := range translate.ImageLengthFaults(p) {
+		t.add(RuleImageReference, Error, t.prefix+f.Pointer, fmt.Sprintf(
+			"%s is %d characters long: generic-worker accepts at most %d, so d2g's output would be rejected", f.What, f.Length, f.Max))
 	}
 }
 

@@ -153,11 +153,8 @@ func GenericWorkerRefusals(p *DockerWorkerPayload) []Problem {
 	if im.Kind == ImageTask && !isSlugID(im.TaskID) {
 		add("/image/taskId", fmt.Sprintf("image taskId %s is not a slugid", quoteShort(im.TaskID)))
 	}
-	if (im.Kind == ImageTask || im.Kind == ImageIndexed) && len(im.Path) > 1024 {
-		add("/image/path", fmt.Sprintf("the image artifact path is %d characters long (at most 1024)", len(im.Path)))
-	}
-	if im.Kind == ImageIndexed && len(im.Namespace) > 255 {
-		add("/image/namespace", fmt.Sprintf("the index namespace is %d characters long (at most 255)", len(im.Namespace)))
+	for _, f := range ImageLengthFaults(p) {
+		add(f.Pointer, fmt.Sprintf("the %s is %d characters long (at most %d)", f.What, f.Length, f.Max))
 	}
 	return out
 }

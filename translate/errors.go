@@ -41,8 +41,6 @@ const (
 	// the task runs (NUL bytes, env file names, artifact names and expiry,
 	// cache names).
 	ProblemRunTime ProblemKind = "run-time"
-	// ProblemTaskImage: a task-image's taskId is not a slugid.
-	ProblemTaskImage ProblemKind = "task-image"
 	// ProblemTaskDefinition: the task definition around the payload.
 	ProblemTaskDefinition ProblemKind = "task-definition"
 )

@@ -60,3 +60,26 @@ func appendExitStatusFaults(out []ExitStatusFault, list string, codes []int64, m
 	}
 	return out
 }
+
+// LengthFault is an image member longer than generic-worker's mount
+// content schema allows (spec §9.14), which docker-worker accepted.
+type LengthFault struct {
+	// Pointer locates the member in the payload; What names it.
+	Pointer, What string
+	Length, Max   int
+}
+
+// ImageLengthFaults lists p's image members over generic-worker's
+// lengths: an artifact path over 1024 characters, an index namespace over
+// 255.
+func ImageLengthFaults(p *DockerWorkerPayload) []LengthFault {
+	im := p.Image
+	var out []LengthFault
+	if (im.Kind == ImageTask || im.Kind == ImageIndexed) && len(im.Path) > 1024 {
+		out = append(out, LengthFault{Pointer: "/image/path", What: "image artifact path", Length: len(im.Path), Max: 1024})
+	}
+	if im.Kind == ImageIndexed && len(im.Namespace) > 255 {
+		out = append(out, LengthFault{Pointer: "/image/namespace", What: "index namespace", Length: len(im.Namespace), Max: 255})
+	}
+	return out
+}

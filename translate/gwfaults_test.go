@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,5 +41,20 @@ func TestExitStatusFaults(t *testing.T) {
 	}
 	if d := cmp.Diff(scanned, got[:len(scanned)]); d != "" || len(got) != 34 {
 		t.Errorf("long list: %d faults, (-scanned +got):\n%s", len(got), d)
+	}
+}
+
+func TestImageLengthFaults(t *testing.T) {
+	p := &DockerWorkerPayload{Image: DWImage{Kind: ImageIndexed, Namespace: strings.Repeat("n", 256), Path: strings.Repeat("p", 1025)}}
+	want := []LengthFault{
+		{Pointer: "/image/path", What: "image artifact path", Length: 1025, Max: 1024},
+		{Pointer: "/image/namespace", What: "index namespace", Length: 256, Max: 255},
+	}
+	if d := cmp.Diff(want, ImageLengthFaults(p)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	p.Image = DWImage{Kind: ImageTask, TaskID: "x", Path: strings.Repeat("p", 1024)}
+	if got := ImageLengthFaults(p); len(got) != 0 {
+		t.Errorf("at the limit: %+v", got)
 	}
 }
