@@ -309,12 +309,17 @@ func spliceTask(raw []byte, t *translate.Task, payload, scopes []byte) []byte {
 	return append(out, raw[at:]...)
 }
 
-// warningStrings renders translate's warnings; for the native target it
-// leaves out those about the d2g payload only (WarningCode.D2GOnly).
+// warningStrings renders the translate warnings that concern the target
+// (WarningCode.Concerns): for native, not those about the d2g payload
+// alone, nor those the native target words itself.
 func (c *converter) warningStrings(ws []translate.Warning) []string {
+	target := translate.TargetD2G
+	if c.native {
+		target = translate.TargetNative
+	}
 	out := make([]string, 0, len(ws))
 	for _, w := range ws {
-		if c.native && w.Code.D2GOnly() {
+		if !w.Code.Concerns(target) {
 			continue
 		}
 		out = append(out, w.String())

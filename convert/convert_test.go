@@ -29,21 +29,25 @@ func TestRunSplicesPayload(t *testing.T) {
 	}
 }
 
-// TestNativeDropsD2GOnlyWarningsByCode: the native target leaves out
-// translate's warnings about the d2g payload alone, decided by their code
-// whatever their text says.
-func TestNativeDropsD2GOnlyWarningsByCode(t *testing.T) {
+// TestWarningsFilteredByCode: each target shows the translate warnings
+// that concern it (the native target neither those about the d2g payload
+// alone nor those it words itself), decided by their code whatever their
+// text says.
+func TestWarningsFilteredByCode(t *testing.T) {
 	ws := []translate.Warning{
 		{Pointer: "/a", Code: translate.WarnD2GArtifactsDisableLogs, Message: "no mention of the target"},
 		{Pointer: "/b", Code: translate.WarnPoolCacheScope, Message: "so the d2g target fails on generic-worker"},
 		{Pointer: "/c", Code: translate.WarnD2GExitStatus, Message: "the d2g payload will fail validation"},
+		{Pointer: "/d", Code: translate.WarnWorkerVariable, Message: "in the d2g target the payload value wins"},
+		{Pointer: "/e", Code: translate.WarnMaxRunTimeClamped, Message: "the plan uses the largest duration"},
 	}
 	got := (&converter{native: true}).warningStrings(ws)
-	if want := []string{"/b: so the d2g target fails on generic-worker"}; !slices.Equal(got, want) {
+	if want := []string{"/b: so the d2g target fails on generic-worker", "/e: the plan uses the largest duration"}; !slices.Equal(got, want) {
 		t.Errorf("native warnings = %q, want %q", got, want)
 	}
-	if got := (&converter{}).warningStrings(ws); len(got) != len(ws) {
-		t.Errorf("d2g warnings = %q, want all %d", got, len(ws))
+	got = (&converter{}).warningStrings(ws)
+	if want := []string{"/a: no mention of the target", "/b: so the d2g target fails on generic-worker", "/c: the d2g payload will fail validation", "/d: in the d2g target the payload value wins"}; !slices.Equal(got, want) {
+		t.Errorf("d2g warnings = %q, want %q", got, want)
 	}
 	// End to end: artifacts disabled warns for d2g only.
 	in := `{"image": "ubuntu:24.04", "maxRunTime": 60, "features": {"artifacts": false}}`

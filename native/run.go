@@ -39,7 +39,7 @@ func (b *builder) env() {
 		case len(e.Name)+1+len(e.Value) > maxEnvString:
 			b.warn(translate.WarnEnvDropped, ptr, "longer than Linux allows for one environment variable (%d bytes): the variable is dropped", maxEnvString)
 		case plan.IsWorkerVar(e.Name):
-			b.warn(translate.WarnWorkerVariable, ptr, "%s is a worker variable: as in docker-worker the payload's value is never passed; the container gets the worker's value, or none where generic-worker provides none", e.Name)
+			b.warn(translate.WarnNativeWorkerVariable, ptr, "%s is a worker variable: as in docker-worker the payload's value is never passed; the container gets the worker's value, or none where generic-worker provides none", e.Name)
 		case strings.HasPrefix(e.Name, HostEnvPrefix) && host[strings.TrimPrefix(e.Name, HostEnvPrefix)]:
 			b.warn(translate.WarnEnvDropped, ptr, "names starting with %s are used by the native target: the variable is dropped", HostEnvPrefix)
 		case host[e.Name] && strings.ContainsAny(e.Value, "\r\n"):

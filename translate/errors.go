@@ -85,8 +85,8 @@ func (w Warning) String() string { return located(w.Pointer, w.Message) }
 // warning translate or native creates has one of these codes.
 type WarningCode string
 
-// Warning codes of the translation (package translate): about the task,
-// whatever runs it, unless D2GOnly says they concern the d2g payload alone.
+// Warning codes of the translation (package translate). Concerns says
+// which outputs each is about.
 const (
 	// WarnD2GIndexedImageProxy: d2g turns generic-worker's taskclusterProxy
 	// feature on for an indexed-image although the container does not use it.
@@ -94,9 +94,11 @@ const (
 	// WarnD2GArtifactsDisableLogs: features.artifacts false also disables
 	// the logs in the d2g payload.
 	WarnD2GArtifactsDisableLogs WarningCode = "d2g-artifacts-disable-logs"
-	// WarnD2GWorkerVariable: the payload sets a worker variable, which the
-	// d2g payload passes and docker-worker (and dwshim) never did.
-	WarnD2GWorkerVariable WarningCode = "d2g-worker-variable"
+	// WarnWorkerVariable: the payload sets a worker variable, whose value
+	// dwshim's plan never passes (as docker-worker) and the d2g payload
+	// does. The native target says it in its own words
+	// (WarnNativeWorkerVariable).
+	WarnWorkerVariable WarningCode = "worker-variable"
 	// WarnD2GExitStatus: an onExitStatus value generic-worker's schema
 	// rejects in the d2g payload (below the minimum, or repeated).
 	WarnD2GExitStatus WarningCode = "d2g-exit-status"
@@ -124,9 +126,9 @@ const (
 const (
 	// WarnEnvDropped: an env variable the native payload cannot pass.
 	WarnEnvDropped WarningCode = "env-dropped"
-	// WarnWorkerVariable: the payload sets a worker variable; as in
+	// WarnNativeWorkerVariable: the payload sets a worker variable; as in
 	// docker-worker its value is never passed.
-	WarnWorkerVariable WarningCode = "worker-variable"
+	WarnNativeWorkerVariable WarningCode = "native-worker-variable"
 	// WarnLoopbackDevice: generic-worker's loopback audio or video device
 	// is not the one docker-worker would have allocated.
 	WarnLoopbackDevice WarningCode = "loopback-device"
@@ -144,13 +146,36 @@ const (
 	WarnExitStatusDropped WarningCode = "exit-status-dropped"
 )
 
-// D2GOnly reports whether the warning concerns only the d2g payload: the
-// native target and dwshim's own runner do not have the behaviour it
-// describes (the native target reports its own differences).
-func (c WarningCode) D2GOnly() bool {
+// Target is a set of the outputs a warning can be about.
+type Target uint8
+
+// Targets.
+const (
+	// TargetPlan is dwshim's Plan, which local, run and the worker run.
+	TargetPlan Target = 1 << iota
+	// TargetD2G is the d2g payload (convert --target d2g).
+	TargetD2G
+	// TargetNative is the native payload (convert --target native).
+	TargetNative
+)
+
+// Concerns reports whether a warning of code c says something about
+// output t; a caller producing t shows only those.
+func (c WarningCode) Concerns(t Target) bool { return c.targets()&t != 0 }
+
+func (c WarningCode) targets() Target {
 	switch c {
-	case WarnD2GIndexedImageProxy, WarnD2GArtifactsDisableLogs, WarnD2GWorkerVariable, WarnD2GExitStatus:
-		return true
+	case WarnD2GIndexedImageProxy, WarnD2GArtifactsDisableLogs, WarnD2GExitStatus:
+		return TargetD2G
+	case WarnWorkerVariable:
+		return TargetPlan | TargetD2G
+	case WarnMaxRunTimeClamped:
+		return TargetPlan | TargetNative // d2g copies maxRunTime as given
+	case WarnTaskImageDependency, WarnNoScopesKey, WarnPoolCacheScope:
+		return TargetD2G | TargetNative // about converted tasks on generic-worker
+	case WarnEnvDropped, WarnNativeWorkerVariable, WarnLoopbackDevice, WarnInteractive,
+		WarnChainOfTrust, WarnVolumePathColon, WarnExitStatusDropped:
+		return TargetNative
 	}
-	return false
+	return TargetPlan | TargetD2G | TargetNative
 }

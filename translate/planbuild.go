@@ -138,7 +138,7 @@ func (t *translator) warn(g grants) {
 	}
 	for _, n := range t.envNames {
 		if plan.IsWorkerVar(n) {
-			t.addWarning(WarnD2GWorkerVariable, "/env/"+jsonptr.Escape(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
+			t.addWarning(WarnWorkerVariable, "/env/"+jsonptr.Escape(n), fmt.Sprintf("%s is a worker variable: dwshim never passes the payload's value (docker-worker forced these): the container gets the worker's value, or none when the worker has no value; in the d2g target the payload value wins", n))
 		}
 	}
 	for _, f := range ExitStatusFaults(p) {

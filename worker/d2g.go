@@ -62,7 +62,9 @@ func (e *D2GExecutor) Execute(ctx context.Context, t *TaskRun) (out Outcome) {
 		return t.ExpandScopes(ctx, scopes)
 	})
 	for _, w := range warnings {
-		t.Log.Warnf("[d2g] %s", w)
+		if w.Code.Concerns(translate.TargetPlan) { // not those about converted payloads alone
+			t.Log.Warnf("[d2g] %s", w)
+		}
 	}
 	if err != nil {
 		return translateFailure(t, err)
