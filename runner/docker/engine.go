@@ -41,6 +41,7 @@ func (e *Engine) Prepare(ctx context.Context, t *runner.Task, log io.Writer) err
 		image, artifactSum = rec.ImageID, rec.ArtifactSHA256
 		if err == nil {
 			pinned = artifactTag(e.opts.ImageRepo, rec.Identity)
+			e.state(t.Key).imageID = rec.ImageID
 		}
 	default:
 		err = fmt.Errorf("image kind %q is not supported", t.Plan.Image.Kind)
@@ -142,6 +143,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWait()
 	wait := e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	died := e.watchExit(waitCtx, created.ID)
 	// Start, likewise, runs to its answer (bounded): the kill below then
 	// finds the container in a settled state.
 	sctx, cancelStart := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
@@ -164,21 +166,16 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	}
 	pidsReached := e.watchPids(ctx, created.ID, t.Plan.Limits.Pids)
 	defer pidsReached()
-	var waited int64
-	select {
-	case res := <-wait.Result:
-		if res.Error != nil && res.Error.Message != "" {
-			return runner.Exit{}, fmt.Errorf("wait for container: %s", res.Error.Message)
-		}
-		waited = res.StatusCode
-		s.autoRemoved = autoRemove
-	case err := <-wait.Error:
-		return runner.Exit{}, wrap("wait for container", err)
-	case <-ctx.Done():
+	waited, err := e.awaitExit(ctx, wait, died)
+	if errors.Is(err, errKill) {
 		ex, err := e.kill(created.ID, ctx, wait, att.Close, copied)
 		ex.PidsLimitReached = pidsReached()
 		return ex, err
 	}
+	if err != nil {
+		return runner.Exit{}, err
+	}
+	s.autoRemoved = autoRemove
 	reached := pidsReached()
 	// The attach stream ends once the container's output is drained.
 	select {
@@ -188,14 +185,52 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		}
 	case <-ctx.Done():
 	}
-	ex, err := e.exitOf(context.WithoutCancel(ctx), created.ID)
-	if err != nil && autoRemove && cerrdefs.IsNotFound(err) {
-		// Already removed by the daemon (Options.AutoRemove): the wait
-		// said how it ended (without the OOM flag).
-		ex, err = runner.Exit{Code: int(waited)}, nil
+	ex := waited.exit
+	if !waited.fromEvent {
+		ex, err = e.exitOf(context.WithoutCancel(ctx), created.ID)
+		if err != nil && autoRemove && cerrdefs.IsNotFound(err) {
+			// Already removed by the daemon (Options.AutoRemove): the wait
+			// said how it ended (without the OOM flag).
+			ex, err = waited.exit, nil
+		}
 	}
 	ex.PidsLimitReached = reached
 	return ex, err
+}
+
+// errKill is awaitExit's answer when ctx ended first: kill the container.
+var errKill = errors.New("context ended: kill the container")
+
+// waitedExit is how awaitExit learnt of the exit.
+type waitedExit struct {
+	exit runner.Exit
+	// fromEvent: from the "die" event, OOM flag included; otherwise from
+	// the wait, which has only the code (inspect the container for more).
+	fromEvent bool
+}
+
+// awaitExit waits for the started container to exit: whichever of its
+// "die" event (watchExit) and the wait answers first. It returns errKill
+// when ctx ends before.
+func (e *Engine) awaitExit(ctx context.Context, wait client.ContainerWaitResult, died <-chan runner.Exit) (waitedExit, error) {
+	for {
+		select {
+		case ex, ok := <-died:
+			if ok {
+				return waitedExit{exit: ex, fromEvent: true}, nil
+			}
+			died = nil // the events cannot tell: the wait will
+		case res := <-wait.Result:
+			if res.Error != nil && res.Error.Message != "" {
+				return waitedExit{}, fmt.Errorf("wait for container: %s", res.Error.Message)
+			}
+			return waitedExit{exit: runner.Exit{Code: int(res.StatusCode)}}, nil
+		case err := <-wait.Error:
+			return waitedExit{}, wrap("wait for container", err)
+		case <-ctx.Done():
+			return waitedExit{}, errKill
+		}
+	}
 }
 
 // kill ends the container after ctx ended, within killGrace.
@@ -343,6 +378,9 @@ func (e *Engine) ImageID(ctx context.Context, t *runner.Task) (string, error) {
 	s := e.state(t.Key)
 	if s.image == "" {
 		return "", errNoPrepare
+	}
+	if s.imageID != "" {
+		return s.imageID, nil
 	}
 	res, err := e.cli.ImageInspect(ctx, s.image)
 	if err != nil {

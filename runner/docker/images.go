@@ -56,7 +56,7 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 		// Its tags name other tasks' image artifacts, which may be private.
 		return "", fmt.Errorf("image %q: %w: the repository %s holds this worker's loaded image artifacts; a task cannot name it", ref, runner.ErrImageNotFound, e.opts.ImageRepo)
 	}
-	_, ierr := e.cli.ImageInspect(ctx, ref)
+	ins, ierr := e.cli.ImageInspect(ctx, ref)
 	present := ierr == nil
 	if ierr != nil && client.IsErrConnectionFailed(ierr) {
 		return "", wrap("inspect image", ierr)
@@ -64,6 +64,7 @@ func (e *Engine) prepareNamed(ctx context.Context, t *runner.Task, log io.Writer
 	_, pinned := named.(reference.Digested)
 	if present && (pinned || e.opts.PullPolicy == PullIfMissing) {
 		fmt.Fprintf(log, "Using image %s (present locally)\n", ref)
+		e.state(t.Key).imageID = ins.ID // ImageID need not ask again
 		return ref, nil
 	}
 	auth, err := registryAuth(t, named)

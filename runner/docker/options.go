@@ -105,6 +105,9 @@ var _ runner.Engine = (*Engine)(nil)
 // taskState is what Prepare and Run learnt about one task.
 type taskState struct {
 	image string // reference to create the container from
+	// imageID is the image's ID when Prepare learnt it on the way (an
+	// inspect of a present image, a verified artifact load), else "".
+	imageID string
 	// artifactSHA256 is the sha256 of the image artifact's bytes (task-image,
 	// indexed-image), for chain of trust's imageArtifactHash.
 	artifactSHA256 string
@@ -177,9 +180,10 @@ func New(opts Options) (*Engine, error) {
 // Close releases the client's connections.
 func (e *Engine) Close() error { return e.cli.Close() }
 
-// Ping checks that the daemon answers.
+// Ping checks that the daemon answers, and negotiates the API version
+// with its answer (otherwise the first request pings again to do so).
 func (e *Engine) Ping(ctx context.Context) error {
-	if _, err := e.cli.Ping(ctx, client.PingOptions{}); err != nil {
+	if _, err := e.cli.Ping(ctx, client.PingOptions{NegotiateAPIVersion: true}); err != nil {
 		return wrap("ping docker daemon", err)
 	}
 	return nil

@@ -55,6 +55,7 @@ func Run(t *testing.T, newEngine func(t *testing.T) runner.Engine, fx Fixtures) 
 	t.Run("Unprivileged", s.unprivileged)
 	t.Run("Labels", s.labels)
 	t.Run("TTY", s.tty)
+	t.Run("OOMKilled", s.oomKilled)
 }
 
 type suite struct {
@@ -412,5 +413,30 @@ func (s *suite) tty(t *testing.T) {
 	p.TTY = true
 	if ex, out := run(t, e, s.task(t, p)); ex.Code != 0 || out != "tty\r\n" {
 		t.Errorf("exit %+v, output %q, want a terminal", ex, out)
+	}
+}
+
+// oomKilled: a task exceeding Plan.Limits.MemoryBytes is killed and its
+// Exit says OOMKilled, also when only a child was killed and the command
+// itself exited 0 (so the code alone cannot tell).
+func (s *suite) oomKilled(t *testing.T) {
+	// Holding 64 MB in a shell variable needs more than the 16 MiB limit.
+	const hog = `x=$(head -c 64000000 /dev/zero | tr '\0' a)`
+	for _, tc := range []struct {
+		name, cmd string
+		code      int
+	}{
+		{"command", hog, 137},
+		{"child", "(" + hog + "); exit 0", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := s.new(t)
+			p := s.named("sh", "-c", tc.cmd)
+			p.Limits.MemoryBytes = 16 << 20
+			ex, out := run(t, e, s.task(t, p))
+			if ex.Code != tc.code || !ex.OOMKilled {
+				t.Errorf("exit = %+v (output %q), want code %d and OOMKilled", ex, out, tc.code)
+			}
+		})
 	}
 }
