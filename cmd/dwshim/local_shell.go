@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -40,6 +42,10 @@ func (s *shellEngine) Run(ctx context.Context, t *runner.Task, out io.Writer) (r
 	if s.mode == shellBefore {
 		fmt.Fprintf(out, "dwshim: --shell=before: a shell instead of the task's command\n")
 		code, err := s.shell(ctx, t, false)
+		if err != nil && s.ctx.Err() != nil {
+			// Interrupted (Ctrl-C, SIGTERM, SIGHUP): the shell was the command.
+			return runner.Exit{Code: -1, Cancelled: true}, nil
+		}
 		return runner.Exit{Code: code}, err
 	}
 	ex, err := s.Engine.Run(ctx, t, out)
@@ -71,7 +77,8 @@ func (s *shellEngine) shell(_ context.Context, t *runner.Task, snapshot bool) (i
 	if err != nil {
 		return -1, err
 	}
-	defer sess.Close()
+	closeSession := sync.OnceValue(sess.Close)
+	defer closeSession()
 	if isTTY {
 		old, err := term.MakeRaw(int(inFile.Fd()))
 		if err == nil {
@@ -88,20 +95,90 @@ func (s *shellEngine) shell(_ context.Context, t *runner.Task, snapshot bool) (i
 			}
 		}()
 	}
-	go func() {
-		_, _ = io.Copy(sess, s.in)
-		// End of input: ^D, the terminal's end of file (closing the
-		// stream would end the session's output with it).
-		_, _ = sess.Write([]byte{4})
-	}()
+	ended := make(chan struct{})
+	go feedShell(sess, s.in, ended)
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
 		_, _ = io.Copy(s.out, sess)
 	}()
 	code, err := sess.Wait(ctx)
+	close(ended)
+	if err != nil {
+		// Interrupted: the shell still runs, so its output would not end.
+		closeSession()
+	}
 	<-copied
 	return code, err
+}
+
+// eot is ^D, the terminal's end-of-file character.
+const eot = 4
+
+// End-of-input ^D resends: the first at once, then after eotRetry,
+// doubling up to eotRetryMax.
+const (
+	eotRetry    = 50 * time.Millisecond
+	eotRetryMax = time.Second
+)
+
+// feedShell copies the user's input to the shell's terminal and, when the
+// input ends (a pipe or file; a terminal's never does), ends the shell the
+// way a person at the terminal would: ^D at the start of a line, again
+// and again until ended is closed (the shell has exited).
+//
+// Closing the stream is no end of file on a TTY (the daemon then ends the
+// session's output, leaving the shell running), and one ^D is not enough:
+// while the terminal is in canonical mode (before the shell's line editor
+// starts, say while it reads $ENV, or while a command runs) the kernel's
+// line discipline turns a ^D into an end-of-file mark that a line editor
+// switching the terminal to raw mode reads as a NUL byte, which busybox
+// ash ignores (bash's readline too): the shell then waits at its prompt
+// for ever. A ^D that arrives while the editor reads in raw mode on an
+// empty line ends it; a command still reading the terminal gets end of
+// file, as from a person's ^D.
+func feedShell(w io.Writer, in io.Reader, ended <-chan struct{}) {
+	lw := &lastByteWriter{w: w}
+	if _, err := io.Copy(lw, in); err != nil && lw.err != nil {
+		return // the session is gone
+	}
+	if lw.n > 0 && lw.last != '\n' {
+		// As sh < file: the last line runs too, and the ^D is at a line start.
+		if _, err := w.Write([]byte{'\n'}); err != nil {
+			return
+		}
+	}
+	for d := eotRetry; ; d = min(2*d, eotRetryMax) {
+		if _, err := w.Write([]byte{eot}); err != nil {
+			return
+		}
+		select {
+		case <-ended:
+			return
+		case <-time.After(d):
+		}
+	}
+}
+
+// lastByteWriter remembers the last byte written through it and the
+// first write error.
+type lastByteWriter struct {
+	w    io.Writer
+	n    int64
+	last byte
+	err  error
+}
+
+func (l *lastByteWriter) Write(b []byte) (int, error) {
+	n, err := l.w.Write(b)
+	if n > 0 {
+		l.n += int64(n)
+		l.last = b[n-1]
+	}
+	if err != nil && l.err == nil {
+		l.err = err
+	}
+	return n, err
 }
 
 // findBusybox returns a static busybox binary to copy into images without
