@@ -113,3 +113,24 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 		t.Errorf("convert on a pipe: %q", b)
 	}
 }
+
+// TestConvertGroupsRepeatedProblems: problems many tasks share are printed
+// once, then counted, like warnings; -v prints each; the exit status is 1
+// either way.
+func TestConvertGroupsRepeatedProblems(t *testing.T) {
+	g := writeFile(t, "graph.json", repeatGraph(6))
+	code, _, errs := convertCLI(t, "", "convert", "--graph", "--config", lintPoolConfig, g)
+	priv := "/payload/capabilities/privileged: capabilities.privileged is refused"
+	if code != 1 || strings.Count(errs, priv) != 2 || !strings.Contains(errs, "t0: "+priv) ||
+		!strings.Contains(errs, "6 tasks (e.g. t0): "+priv) ||
+		!strings.Contains(errs, "summary: 6 tasks, 0 converted, 6 with problems; ") {
+		t.Errorf("exit %d:\n%s", code, errs)
+	}
+	code, _, errs = convertCLI(t, "", "convert", "--graph", "-v", "--config", lintPoolConfig, g)
+	if code != 1 || strings.Count(errs, priv) != 6 || strings.Contains(errs, "(e.g.") {
+		t.Errorf("-v: exit %d:\n%s", code, errs)
+	}
+	if code, _, errs := convertCLI(t, "", "convert", "--graph", "-q", "-v", g); code != 2 {
+		t.Errorf("-q -v: exit %d, want 2:\n%s", code, errs)
+	}
+}
