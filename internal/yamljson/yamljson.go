@@ -29,6 +29,11 @@ const (
 	maxNodes = 1 << 20
 	// maxOut bounds the JSON written: 4 MiB plus 4 bytes per input byte.
 	maxOut = 4 << 20
+	// maxPtrBytes bounds the pointers of the position table: 16 MiB plus 8
+	// bytes per input byte (long keys deep down would else make it grow
+	// with the square of the input); past it, values are located at an
+	// ancestor.
+	maxPtrBytes = 16 << 20
 )
 
 // Pos is a 1-based line and column in the YAML text.
@@ -47,8 +52,9 @@ type Options struct {
 }
 
 // Doc is one YAML document as JSON, with the position of every value by
-// JSON pointer ("" the document itself). A value reached through an alias
-// has the position of the anchored text it repeats.
+// JSON pointer ("" the document itself). Values inside an alias or a
+// merged mapping have none of their own: Locate gives the alias's, or the
+// mapping's that holds the merge key.
 type Doc struct {
 	JSON []byte
 	Pos  map[string]Pos
@@ -108,12 +114,12 @@ func (d *Decoder) Next() (*Doc, error) {
 		}
 		return nil, syntaxError(err)
 	}
-	c := &conv{opts: d.opts, pos: map[string]Pos{}, maxNodes: maxNodes + d.size, maxOut: maxOut + 4*d.size}
+	c := &conv{opts: d.opts, pos: map[string]Pos{}, maxNodes: maxNodes + d.size, maxOut: maxOut + 4*d.size, maxPtrBytes: maxPtrBytes + 8*d.size}
 	root := &n
 	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		root = n.Content[0] // the document's position is its content's
 	}
-	if err := c.value(root, "", 0); err != nil {
+	if err := c.value(root, "", true, 0); err != nil {
 		return nil, err
 	}
 	return &Doc{JSON: c.buf.Bytes(), Pos: c.pos}, nil
@@ -142,18 +148,22 @@ func syntaxError(err error) error {
 
 // conv writes a YAML node tree as JSON.
 type conv struct {
-	opts             Options
-	buf              bytes.Buffer
-	pos              map[string]Pos
-	nodes, aliases   int
-	maxNodes, maxOut int
+	opts                          Options
+	buf                           bytes.Buffer
+	pos                           map[string]Pos
+	nodes, aliases, ptrBytes      int
+	maxNodes, maxOut, maxPtrBytes int
 }
 
 func fail(n *yaml.Node, format string, args ...any) error {
 	return &Error{Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
+// value writes n. ptr is its pointer; rec says whether positions are
+// recorded below it (not inside an alias or a merged mapping, whose
+// values are the anchored text's, repeated: they are located at the alias
+// or the mapping holding the merge key).
+func (c *conv) value(n *yaml.Node, ptr string, rec bool, depth int) error {
 	if depth > MaxDepth {
 		return fail(n, "YAML nested more than %d levels deep", MaxDepth)
 	}
@@ -163,8 +173,11 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 	if c.buf.Len() > c.maxOut {
 		return fail(n, "YAML expands to more than %d bytes of JSON (aliases?)", c.maxOut)
 	}
-	if _, seen := c.pos[ptr]; !seen {
-		c.pos[ptr] = Pos{n.Line, n.Column}
+	if rec = rec && c.ptrBytes+len(ptr) <= c.maxPtrBytes; rec {
+		if _, seen := c.pos[ptr]; !seen {
+			c.pos[ptr] = Pos{n.Line, n.Column}
+			c.ptrBytes += len(ptr)
+		}
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -172,13 +185,13 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 			c.buf.WriteString("null")
 			return nil
 		}
-		return c.value(n.Content[0], ptr, depth+1)
+		return c.value(n.Content[0], ptr, rec, depth+1)
 	case yaml.AliasNode:
 		t, err := c.alias(n)
 		if err != nil {
 			return err
 		}
-		return c.value(t, ptr, depth+1)
+		return c.value(t, ptr, false, depth+1)
 	case yaml.MappingNode:
 		ps, err := c.pairs(n, depth)
 		if err != nil {
@@ -191,7 +204,7 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 			}
 			c.str(p.key)
 			c.buf.WriteByte(':')
-			if err := c.value(p.val, ptr+"/"+jsonptr.Escape(p.key), depth+1); err != nil {
+			if err := c.value(p.val, c.child(ptr, rec && !p.merged, jsonptr.Escape(p.key)), rec && !p.merged, depth+1); err != nil {
 				return err
 			}
 		}
@@ -203,7 +216,7 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 			if i > 0 {
 				c.buf.WriteByte(',')
 			}
-			if err := c.value(e, ptr+"/"+strconv.Itoa(i), depth+1); err != nil {
+			if err := c.value(e, c.child(ptr, rec, strconv.Itoa(i)), rec, depth+1); err != nil {
 				return err
 			}
 		}
@@ -213,6 +226,15 @@ func (c *conv) value(n *yaml.Node, ptr string, depth int) error {
 		return c.scalar(n)
 	}
 	return fail(n, "unsupported YAML node")
+}
+
+// child is the pointer of a child when positions are recorded: pointers
+// are not even built where they would not be kept.
+func (c *conv) child(ptr string, rec bool, token string) string {
+	if !rec {
+		return ""
+	}
+	return ptr + "/" + token
 }
 
 // alias follows an alias node, counting it.
@@ -226,10 +248,12 @@ func (c *conv) alias(n *yaml.Node) (*yaml.Node, error) {
 	return n.Alias, nil
 }
 
-// pair is one key of a mapping and its value.
+// pair is one key of a mapping and its value; merged: it came from a
+// merge key.
 type pair struct {
-	key string
-	val *yaml.Node
+	key    string
+	val    *yaml.Node
+	merged bool
 }
 
 // pairs lists a mapping's keys in order, merged ones (Options.MergeKeys)
@@ -263,7 +287,7 @@ func (c *conv) pairs(n *yaml.Node, depth int) ([]pair, error) {
 			return nil, fail(k, "duplicate key %q", k.Value)
 		}
 		seen[k.Value] = true
-		out = append(out, pair{k.Value, v})
+		out = append(out, pair{k.Value, v, false})
 	}
 	for _, m := range merges {
 		srcs := []*yaml.Node{m}
@@ -290,10 +314,16 @@ func (c *conv) pairs(n *yaml.Node, depth int) ([]pair, error) {
 			if err != nil {
 				return nil, err
 			}
+			// Merged keys count as values even when written keys hide
+			// them: many merges of one large mapping would else take
+			// time without bound.
+			if c.nodes += len(ps); c.nodes > c.maxNodes {
+				return nil, fail(s, "YAML has more than %d values (merge keys?)", c.maxNodes)
+			}
 			for _, p := range ps {
 				if !seen[p.key] {
 					seen[p.key] = true
-					out = append(out, p)
+					out = append(out, pair{p.key, p.val, true})
 				}
 			}
 		}

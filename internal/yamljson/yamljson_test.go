@@ -78,21 +78,75 @@ func TestBillionLaughs(t *testing.T) {
 	}
 }
 
+// TestMergeBomb: many merges of one large mapping, every key hidden by
+// an earlier one, stop at the value bound rather than run for minutes.
+func TestMergeBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("m: &m {")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "k%d: 1, ", i)
+	}
+	b.WriteString("z: 1}\nl: {<<: [" + strings.Repeat("*m, ", MaxAliases-10) + "*m]}\n")
+	if _, err := First([]byte(b.String()), Options{MergeKeys: true}); err == nil || !strings.Contains(err.Error(), "values (merge keys?)") {
+		t.Fatalf("err = %v, want the value bound", err)
+	}
+}
+
+// TestPointerBytesBounded: long keys deep down would make the position
+// table grow with the square of the input; it stops at its bound and the
+// values below are located at an ancestor.
+func TestPointerBytesBounded(t *testing.T) {
+	key := strings.Repeat("k", 1000) // YAML keys in flow style are at most 1024 long
+	var b strings.Builder
+	const depth = 450 // 100 MB of pointers without the bound
+	for range depth {
+		b.WriteString("{" + key + ": ")
+	}
+	b.WriteString("1" + strings.Repeat("}", depth))
+	d, err := First([]byte(b.String()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for p := range d.Pos {
+		total += len(p)
+	}
+	if limit := maxPtrBytes + 8*b.Len(); total > limit {
+		t.Errorf("%d bytes of pointers, over the bound %d", total, limit)
+	}
+	if total == 0 || len(d.Pos) >= depth {
+		t.Errorf("%d positions (%d bytes): want the shallow ones only", len(d.Pos), total)
+	}
+	if p, exact := d.Locate(strings.Repeat("/"+key, depth)); exact || p.Line != 1 {
+		t.Errorf("deepest value: %v %v, want an ancestor's", p, exact)
+	}
+}
+
 func TestPositions(t *testing.T) {
 	d, err := First([]byte("base: &b\n  image: x\ntask:\n  payload: *b\n  name: n\n"), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for ptr, want := range map[string]Pos{
-		"":                    {1, 1},
-		"/base/image":         {2, 10},
-		"/task/name":          {5, 9},
-		"/task/payload":       {4, 12}, // the alias
-		"/task/payload/image": {2, 10}, // the anchored text it repeats
+		"":              {1, 1},
+		"/base/image":   {2, 10},
+		"/task/name":    {5, 9},
+		"/task/payload": {4, 12}, // the alias
 	} {
 		if p, exact := d.Locate(ptr); p != want || !exact {
 			t.Errorf("Locate(%q) = %v %v, want %v exact", ptr, p, exact, want)
 		}
+	}
+	// Inside an alias: the alias's position.
+	if p, exact := d.Locate("/task/payload/image"); p != (Pos{4, 12}) || exact {
+		t.Errorf("inside the alias: %v %v, want the alias's, not exact", p, exact)
+	}
+	m, err := First([]byte("base: &b {image: x}\ntask:\n  <<: *b\n  name: n\n"), Options{MergeKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, exact := m.Locate("/task/image"); p != (Pos{3, 3}) || exact {
+		t.Errorf("a merged key: %v %v, want the mapping's (3:3), not exact", p, exact)
 	}
 	if p, exact := d.Locate("/task/name/x/y"); p != (Pos{5, 9}) || exact {
 		t.Errorf("below a value: %v %v, want its position, not exact", p, exact)
