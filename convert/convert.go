@@ -219,13 +219,10 @@ func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) er
 		return err
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
+	if c.refuse(p, "", res) {
+		return nil
+	}
 	if !c.native {
-		if probs := translate.GenericWorkerRefusals(p); len(probs) > 0 {
-			for _, p := range probs {
-				res.problems = append(res.problems, p.String())
-			}
-			return nil
-		}
 		res.doc = tr.Payload.AppendJSON(nil)
 		return nil
 	}
@@ -237,10 +234,25 @@ func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) er
 		res.warnings = append(res.warnings, w.String())
 	}
 	res.doc = pl.AppendJSONNoEscape(nil)
-	if probs := checkOutput("", res.doc); len(probs) > 0 {
-		res.doc, res.problems = nil, append(res.problems, probs...)
-	}
 	return nil
+}
+
+// refuse records what generic-worker's schema would reject in the
+// target's payload (translate.GenericWorkerRefusals; the decoder refused
+// the rest), with pointers prefixed with prefix, and reports whether there
+// was any. The payload is then valid by construction: the tests check it
+// against generic-worker's schema, convert does not.
+func (c *converter) refuse(p *translate.DockerWorkerPayload, prefix string, res *converted) bool {
+	target := translate.TargetD2G
+	if c.native {
+		target = translate.TargetNative
+	}
+	probs := translate.GenericWorkerRefusals(p, target)
+	for _, p := range probs {
+		p.Pointer = prefix + p.Pointer
+		res.problems = append(res.problems, p.String())
+	}
+	return len(probs) > 0
 }
 
 func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error {
@@ -249,15 +261,11 @@ func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error
 		return err
 	}
 	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
+	if c.refuse(tr.Task.Payload, "/payload", res) {
+		return nil
+	}
 	var pl []byte
 	if !c.native {
-		if probs := translate.GenericWorkerRefusals(tr.Task.Payload); len(probs) > 0 {
-			for _, p := range probs {
-				p.Pointer = "/payload" + p.Pointer
-				res.problems = append(res.problems, p.String())
-			}
-			return nil
-		}
 		pl = tr.Payload.AppendJSON(nil)
 	} else {
 		npl, nw, err := native.BuildTask(tr.Plan, tr.TaskQueueID)
@@ -269,10 +277,6 @@ func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error
 			res.warnings = append(res.warnings, w.String())
 		}
 		pl = npl.AppendJSONNoEscape(nil)
-		if probs := checkOutput("/payload", pl); len(probs) > 0 {
-			res.problems = append(res.problems, probs...)
-			return nil
-		}
 	}
 	var scopes []byte
 	if tr.HasScopes {

@@ -6,9 +6,10 @@
 //
 // A converted task definition is the original bytes with its payload (and
 // scopes) spliced in; a graph entry likewise: nothing else is re-encoded.
-// The d2g target's output is valid by construction
-// (translate.GenericWorkerRefusals refuses up front what generic-worker's
-// schema would reject); taskgraph's task-reference / artifact-reference
+// Both targets' output is valid by construction (the decoder and
+// translate.GenericWorkerRefusals refuse up front what generic-worker's
+// schema would reject; the tests hold it to that schema, convert does
+// not validate); taskgraph's task-reference / artifact-reference
 // objects survive. Output of a failed read is never a well-formed document.
 // Warnings repeated by many tasks are grouped (report.go).
 package convert

@@ -184,10 +184,6 @@ func (t *task) checkImage(p *translate.DockerWorkerPayload) {
 	case translate.ImageTask:
 		t.checkTaskImage(p)
 	}
-	for _, f := range translate.ImageLengthFaults(p) {
-		t.add(RuleImageReference, Error, t.prefix+f.Pointer, fmt.Sprintf(
-			"%s is %d characters long: generic-worker accepts at most %d, so d2g's output would be rejected", f.What, f.Length, f.Max))
-	}
 }
 
 func (t *task) checkTaskImage(p *translate.DockerWorkerPayload) {

@@ -41,7 +41,7 @@ var Rules = []Rule{
 	{RuleImageReference, Error, "The image name is not a valid docker image reference."},
 	{RuleUnresolvedReference, Error, "A taskgraph task-reference or artifact-reference stands where a value other than a string is required, or is malformed."},
 	{RuleTaskDefinition, Error, "The task definition itself is malformed (payload not an object, scopes or dependencies not arrays of strings)."},
-	{RuleRunTimeRefusal, Error, "The schema allows it, but a worker refuses it when the task runs: a NUL byte in env or command, an env name docker's --env-file rejects, an artifact name that is absolute, has \"..\" or is both a file and a directory, an artifact expiring after its task, a cache name with \"::\"."},
+	{RuleRunTimeRefusal, Error, "The schema allows it, but a worker refuses it when the task runs: a NUL byte in env or command, an env name docker's --env-file rejects, an artifact name that is absolute, has \"..\" or is both a file and a directory, an artifact expiring after its task or outside years 0000–9999 in UTC, a cache name with \"::\", an image artifact path or index namespace that is empty or over generic-worker's length limit."},
 }
 
 // warningRules are the rules that report a fact translate already warns

@@ -13,8 +13,10 @@ import (
 // time, so that lint, convert, local and run refuse it up front, alike
 // (issue 9): NUL bytes (no process can receive them), env names the
 // docker --env-file d2g writes cannot carry, artifact names the queue or
-// the artifact upload refuse, cache names docker-worker refused. at is the
-// payload's pointer.
+// the artifact upload refuse, cache names docker-worker refused, and what
+// generic-worker's schema rejects in either target's payload (an empty
+// cache name, image artifact path or index namespace, over-long ones, an
+// expiry outside Taskcluster's years). at is the payload's pointer.
 func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 	w.kind = ProblemRunTime
 	defer func() { w.kind = ProblemSchema }()
@@ -39,14 +41,60 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 	}
 	cacheBad := false
 	for n := range p.Cache {
-		cacheBad = cacheBad || strings.Contains(n, "::")
+		cacheBad = cacheBad || n == "" || strings.Contains(n, "::")
 	}
 	for _, n := range sortedKeysIf(cacheBad, p.Cache) {
+		if n == "" {
+			w.problem(at+"/cache/", "a cache needs a name, which generic-worker's writable directory cache requires: name the cache")
+		}
 		if strings.Contains(n, "::") {
 			w.problem(at+"/cache/"+jsonptr.Escape(n), `the cache name contains "::", which docker-worker refused (it separates a cache from its instance): rename the cache`)
 		}
 	}
 	w.checkArtifactNames(at, p)
+	w.checkImage(at, p)
+	w.checkExpiryYears(at, p)
+}
+
+// checkImage refuses an image artifact path or index namespace that is
+// empty or too long (imageFaults): the queue and the index cannot serve
+// it, and generic-worker's schema rejects the mount of either target.
+func (w *walker) checkImage(at string, p *DockerWorkerPayload) {
+	for _, f := range imageFaults(p) {
+		if f.Length == 0 {
+			w.problem(at+f.Pointer, fmt.Sprintf("the %s is empty, which generic-worker and Taskcluster refuse: name the image's %s", f.What, f.What))
+			continue
+		}
+		w.problem(at+f.Pointer, fmt.Sprintf("the %s is %d characters long, but generic-worker and Taskcluster accept at most %d: shorten it", f.What, f.Length, f.Max))
+	}
+}
+
+// checkExpiryYears refuses an artifact expiry outside years 0000–9999 in
+// UTC ("9999-12-31T23:59:59-01:00"): RFC 3339 allows the offset, but the
+// time is sent in UTC, which a Taskcluster date-time cannot then hold.
+func (w *walker) checkExpiryYears(at string, p *DockerWorkerPayload) {
+	bad := false
+	for _, a := range p.Artifacts {
+		bad = bad || a.Expires != "" && !expiryInRange(a.Expires)
+	}
+	for _, n := range sortedKeysIf(bad, p.Artifacts) {
+		if e := p.Artifacts[n].Expires; e != "" && !expiryInRange(e) {
+			t, _ := parseDateTime(e)
+			w.problem(at+"/artifacts/"+jsonptr.Escape(n)+"/expires", fmt.Sprintf(
+				"the expiry %s is in year %d in UTC, which Taskcluster's date-times cannot hold (years 0000 to 9999): use a date in range", e, t.UTC().Year()))
+		}
+	}
+}
+
+// expiryInRange: s (already validated) is in years 0000–9999 in UTC; an
+// unparsable s is the schema check's problem, not this one's.
+func expiryInRange(s string) bool {
+	t, err := parseDateTime(s)
+	if err != nil {
+		return true
+	}
+	y := t.UTC().Year()
+	return y >= 0 && y <= 9999
 }
 
 // sortedKeysIf is sortedKeys(m) when cond, else nil.
@@ -130,31 +178,32 @@ func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpi
 	}
 }
 
-// GenericWorkerRefusals lists what in p makes the d2g target's payload
-// one that generic-worker's schema rejects although the docker-worker
-// schema allows it (onExitStatus values, a task-image taskId that is not
-// a slugid, index names and artifact paths over generic-worker's
-// lengths). Convert refuses such a task up front, so that its output is
-// valid by construction (the tests hold it to generic-worker's schema).
-// Pointers are relative to the payload.
-func GenericWorkerRefusals(p *DockerWorkerPayload) []Problem {
+// GenericWorkerRefusals lists what in p makes a converted payload of
+// target (TargetD2G or TargetNative) one that generic-worker's schema
+// rejects although the docker-worker schema allows it and dwshim's Plan
+// runs it: for d2g, onExitStatus values below the minimum or repeated
+// (which the native target leaves out with a warning); for both, a
+// task-image taskId that is not a slugid. Everything else generic-worker's
+// schema rejects is refused by the decoder for every command (checks.go),
+// so the converted payload is valid by construction. Pointers are relative
+// to the payload.
+func GenericWorkerRefusals(p *DockerWorkerPayload, target Target) []Problem {
 	var out []Problem
 	add := func(ptr, msg string) {
 		out = append(out, Problem{Pointer: ptr, Message: "generic-worker would reject the converted payload: " + msg, Kind: ProblemRunTime})
 	}
-	for _, f := range ExitStatusFaults(p) {
-		if f.Below {
-			add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d must be at least %d", f.List, f.Value, f.Minimum))
-		} else {
-			add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", f.List, f.Value))
+	if target&TargetD2G != 0 {
+		for _, f := range ExitStatusFaults(p) {
+			if f.Below {
+				add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d must be at least %d", f.List, f.Value, f.Minimum))
+			} else {
+				add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", f.List, f.Value))
+			}
 		}
 	}
 	im := p.Image
 	if im.Kind == ImageTask && !isSlugID(im.TaskID) {
 		add("/image/taskId", fmt.Sprintf("image taskId %s is not a slugid", quoteShort(im.TaskID)))
-	}
-	for _, f := range ImageLengthFaults(p) {
-		add(f.Pointer, fmt.Sprintf("the %s is %d characters long (at most %d)", f.What, f.Length, f.Max))
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package translate
 import (
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // ExitStatusFault is an onExitStatus value that docker-worker accepted
@@ -61,25 +62,31 @@ func appendExitStatusFaults(out []ExitStatusFault, list string, codes []int64, m
 	return out
 }
 
-// LengthFault is an image member longer than generic-worker's mount
-// content schema allows (spec §9.14), which docker-worker accepted.
-type LengthFault struct {
+// imageFault is an image member that neither generic-worker's mount
+// content schema (spec §9.14) nor the queue and index that serve the image
+// accept, which docker-worker's schema allowed: empty, or longer than the
+// limit (in characters, as JSON Schema's maxLength counts).
+type imageFault struct {
 	// Pointer locates the member in the payload; What names it.
 	Pointer, What string
 	Length, Max   int
 }
 
-// ImageLengthFaults lists p's image members over generic-worker's
-// lengths: an artifact path over 1024 characters, an index namespace over
-// 255.
-func ImageLengthFaults(p *DockerWorkerPayload) []LengthFault {
+// imageFaults lists p's image faults: the artifact path of a task-image
+// or indexed-image (at most 1024 characters), an index namespace (at most
+// 255).
+func imageFaults(p *DockerWorkerPayload) []imageFault {
 	im := p.Image
-	var out []LengthFault
-	if (im.Kind == ImageTask || im.Kind == ImageIndexed) && len(im.Path) > 1024 {
-		out = append(out, LengthFault{Pointer: "/image/path", What: "image artifact path", Length: len(im.Path), Max: 1024})
+	var out []imageFault
+	if im.Kind == ImageTask || im.Kind == ImageIndexed {
+		if n := utf8.RuneCountInString(im.Path); n == 0 || n > 1024 {
+			out = append(out, imageFault{Pointer: "/image/path", What: "image artifact path", Length: n, Max: 1024})
+		}
 	}
-	if im.Kind == ImageIndexed && len(im.Namespace) > 255 {
-		out = append(out, LengthFault{Pointer: "/image/namespace", What: "index namespace", Length: len(im.Namespace), Max: 255})
+	if im.Kind == ImageIndexed {
+		if n := utf8.RuneCountInString(im.Namespace); n == 0 || n > 255 {
+			out = append(out, imageFault{Pointer: "/image/namespace", What: "index namespace", Length: n, Max: 255})
+		}
 	}
 	return out
 }

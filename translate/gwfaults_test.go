@@ -44,17 +44,27 @@ func TestExitStatusFaults(t *testing.T) {
 	}
 }
 
-func TestImageLengthFaults(t *testing.T) {
+func TestImageFaults(t *testing.T) {
 	p := &DockerWorkerPayload{Image: DWImage{Kind: ImageIndexed, Namespace: strings.Repeat("n", 256), Path: strings.Repeat("p", 1025)}}
-	want := []LengthFault{
+	want := []imageFault{
 		{Pointer: "/image/path", What: "image artifact path", Length: 1025, Max: 1024},
 		{Pointer: "/image/namespace", What: "index namespace", Length: 256, Max: 255},
 	}
-	if d := cmp.Diff(want, ImageLengthFaults(p)); d != "" {
+	if d := cmp.Diff(want, imageFaults(p)); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
-	p.Image = DWImage{Kind: ImageTask, TaskID: "x", Path: strings.Repeat("p", 1024)}
-	if got := ImageLengthFaults(p); len(got) != 0 {
+	p.Image = DWImage{Kind: ImageIndexed, Namespace: "", Path: ""}
+	want = []imageFault{
+		{Pointer: "/image/path", What: "image artifact path", Length: 0, Max: 1024},
+		{Pointer: "/image/namespace", What: "index namespace", Length: 0, Max: 255},
+	}
+	if d := cmp.Diff(want, imageFaults(p)); d != "" {
+		t.Errorf("empty: (-want +got):\n%s", d)
+	}
+	// Characters, not bytes, as JSON Schema's maxLength counts: 1024 é
+	// (2048 bytes) are within the limit.
+	p.Image = DWImage{Kind: ImageTask, TaskID: "x", Path: strings.Repeat("\u00e9", 1024)}
+	if got := imageFaults(p); len(got) != 0 {
 		t.Errorf("at the limit: %+v", got)
 	}
 }

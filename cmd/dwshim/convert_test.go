@@ -210,7 +210,7 @@ func TestConvertErrorsAndExitCodes(t *testing.T) {
 		{"output rejected (d2g)", `{"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}`, []string{"convert"}, 1,
 			"/image/taskId: generic-worker would reject the converted payload"},
 		{"output rejected (native)", `{"payload": {"image": {"type": "task-image", "taskId": "not-a-slug", "path": "public/i.tar"}, "maxRunTime": 1}}`, []string{"convert", "--target", "native"}, 1,
-			"/payload: generic-worker would reject the converted payload: /mounts/0/content"},
+			"/payload/image/taskId: generic-worker would reject the converted payload: image taskId"},
 		{"missing file", "", []string{"convert", "/nonexistent/task.json"}, 1, "open task file"},
 		{"native generic-worker payload", `{"command": [["ls"]], "maxRunTime": 1}`, []string{"convert"}, 0, "warning: not a docker-worker payload (no \"image\"): left unchanged"},
 	}

@@ -31,6 +31,23 @@ var verdictMutations = map[string]func(p map[string]any){
 	"Image":            func(p map[string]any) { p["Image"] = "ubuntu" },
 	"unknown member":   func(p map[string]any) { p["mounts"] = []any{} },
 	"command not list": func(p map[string]any) { p["command"] = "ls" },
+	// What generic-worker's schema rejects in either target's payload.
+	"cache no name": func(p map[string]any) { obj(p, "cache")[""] = "/c" },
+	"image path empty": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "indexed-image", "namespace": "a.b", "path": ""}
+	},
+	"namespace empty": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "indexed-image", "namespace": "", "path": "i.tar"}
+	},
+	"namespace too long": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "indexed-image", "namespace": strings.Repeat("n", 256), "path": "i.tar"}
+	},
+	"image path too long": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "indexed-image", "namespace": "a", "path": strings.Repeat("p", 1025)}
+	},
+	"expires past 9999 UTC": func(p map[string]any) {
+		obj(p, "artifacts")["x"] = map[string]any{"type": "file", "path": "/x", "expires": "9999-12-31T23:59:59-01:00"}
+	},
 }
 
 func obj(m map[string]any, k string) map[string]any {
