@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/testenv"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 	"github.com/dwshim/dwshim/taskfile"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -61,7 +61,7 @@ func checkValid(t *testing.T, label string, raw []byte) int {
 				}
 				pl = td.Payload
 			}
-			probs, err := schemas.ValidateGenericWorkerPayloadJSON(pl)
+			probs, err := validator.ValidateGenericWorkerPayloadJSON(pl)
 			if err != nil || len(probs) > 0 {
 				t.Errorf("%s (native %v): the converted payload breaks generic-worker's schema: %v %v\ninput: %.300s", label, native, err, probs, it.Raw)
 			}

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/testenv"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -62,7 +62,7 @@ func TestBuildValidOnCorpus(t *testing.T) {
 		if err := json.Unmarshal(pl.AppendJSONNoEscape(nil), &doc); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		probs := schemas.ValidateGenericWorkerPayload(doc)
+		probs := validator.ValidateGenericWorkerPayload(doc)
 		if len(probs) > 0 && !refusesImage(p) {
 			t.Errorf("%s: the native payload is not a valid generic-worker payload: %v", f, probs)
 		}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/plan"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -70,7 +70,7 @@ func TestBuildGolden(t *testing.T) {
 			if err := json.Unmarshal(raw, &doc); err != nil {
 				t.Fatal(err)
 			}
-			if probs := schemas.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
+			if probs := validator.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
 				t.Errorf("not a valid generic-worker payload: %v", probs)
 			}
 			var buf bytes.Buffer

@@ -1,21 +1,34 @@
 package schemas
 
-import "fmt"
+import _ "embed"
 
-// Problem is one schema violation.
-type Problem struct {
-	// Pointer is the JSON pointer of the offending value in the validated
-	// document ("" for the document itself, "/image", "/env/FOO").
-	Pointer string `json:"pointer"`
-	// Message says what is wrong and what is expected.
-	Message string `json:"message"`
-}
+//go:embed docker-worker-payload.json
+var dockerWorkerPayloadSchema []byte
 
-// String renders the problem as "POINTER: MESSAGE" ("/" for the root).
-func (p Problem) String() string {
-	ptr := p.Pointer
-	if ptr == "" {
-		ptr = "/"
-	}
-	return fmt.Sprintf("%s: %s", ptr, p.Message)
-}
+//go:embed generic-worker-payload.json
+var genericWorkerPayloadSchema []byte
+
+//go:embed task-definition.json
+var taskDefinitionSchema []byte
+
+// Schema file names, also the last element of each schema's $id
+// (BaseID + name).
+const (
+	DockerWorkerPayloadName  = "docker-worker-payload.json"
+	GenericWorkerPayloadName = "generic-worker-payload.json"
+	TaskDefinitionName       = "task-definition.json"
+	BaseID                   = "https://dwshim.invalid/schemas/"
+)
+
+// DockerWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
+// docker-worker v1 payload. The caller must not modify the returned slice.
+func DockerWorkerPayloadSchema() []byte { return dockerWorkerPayloadSchema }
+
+// GenericWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
+// generic-worker multiuser posix payload. The caller must not modify the
+// returned slice.
+func GenericWorkerPayloadSchema() []byte { return genericWorkerPayloadSchema }
+
+// TaskDefinitionSchema returns the raw, lenient JSON Schema (draft-07) for a
+// task definition. The caller must not modify the returned slice.
+func TaskDefinitionSchema() []byte { return taskDefinitionSchema }

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/testenv"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 )
 
 // parityDocs are payloads at the edges of the schema.
@@ -58,11 +58,11 @@ func checkSchemaParity(t *testing.T, raw []byte) {
 	w.end()
 	ours := w.probs
 	w.release()
-	doc, err := schemas.DecodeJSON(raw)
+	doc, err := validator.DecodeJSON(raw)
 	if err != nil {
 		return
 	}
-	theirs := schemas.ValidateDockerWorkerPayload(doc)
+	theirs := validator.ValidateDockerWorkerPayload(doc)
 	if (len(ours) == 0) != (len(theirs) == 0) {
 		if len(ours) == 1 && strings.Contains(ours[0].Message, "±2^62") {
 			return // integers beyond int64: the schema allows any size

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/dwshim/dwshim/internal/testenv"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 	"github.com/dwshim/dwshim/taskfile"
 )
 
@@ -90,7 +90,7 @@ func checkConverted(t *testing.T, file, out string) int {
 			continue // a generic-worker task left unchanged
 		}
 		n++
-		if probs := schemas.ValidateGenericWorkerPayload(p); len(probs) > 0 {
+		if probs := validator.ValidateGenericWorkerPayload(p); len(probs) > 0 {
 			t.Errorf("%s: converted payload fails the generic-worker schema: %v", file, probs)
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/dwshim/dwshim/convert"
-	"github.com/dwshim/dwshim/schemas"
+	"github.com/dwshim/dwshim/schemas/validator"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -73,7 +73,7 @@ func TestConvertNativeIsValidGenericWorker(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if probs := schemas.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
+	if probs := validator.ValidateGenericWorkerPayload(doc); len(probs) > 0 {
 		t.Errorf("native payload fails the generic-worker schema: %v", probs)
 	}
 	for _, bad := range []string{"__TASK_DIR__", "__D2G_IMAGE_ID__", "env.list"} {

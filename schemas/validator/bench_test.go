@@ -1,4 +1,4 @@
-package schemas
+package validator
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/xeipuuv/gojsonschema"
 )
 
@@ -89,7 +90,7 @@ func generated(b *testing.B) []benchPayload {
 // against. The synthetic sets report ns/payload.
 func BenchmarkValidateDockerWorker(b *testing.B) {
 	fixtures, synthetic := benchPayloads(b)
-	gjs, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(DockerWorkerPayloadSchema()))
+	gjs, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(schemas.DockerWorkerPayloadSchema()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -170,7 +171,7 @@ func BenchmarkValidateGenericWorker(b *testing.B) {
 	if ps := ValidateGenericWorkerPayload(doc); ps != nil {
 		b.Fatalf("fixture invalid: %v", ps)
 	}
-	gjs, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(GenericWorkerPayloadSchema()))
+	gjs, err := gojsonschema.NewSchema(gojsonschema.NewBytesLoader(schemas.GenericWorkerPayloadSchema()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package schemas
+package validator
 
 import (
 	"encoding/json"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
@@ -37,7 +38,7 @@ var removedHints = map[string]map[string]string{
 // oneOfSummaries gives the one message reported when a value matches none
 // of the forms of a oneOf, keyed by the suffix of the schema location.
 var oneOfSummaries = []struct{ suffix, msg string }{
-	{dockerWorkerPayloadName + "#/properties/image", "must be a docker image reference string or an object of type docker-image, indexed-image or task-image"},
+	{schemas.DockerWorkerPayloadName + "#/properties/image", "must be a docker image reference string or an object of type docker-image, indexed-image or task-image"},
 	{"#/definitions/mount", "must be a file mount {file, content}, a writable directory cache {directory, cacheName} or a read-only directory {directory, content, format}"},
 	{"#/definitions/content", "must be a content object with exactly one source: {taskId, artifact}, {namespace, artifact}, {url}, {raw} or {base64}"},
 }

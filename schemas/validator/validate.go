@@ -1,8 +1,7 @@
-package schemas
+package validator
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,38 +10,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/dwshim/dwshim/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
-
-//go:embed docker-worker-payload.json
-var dockerWorkerPayloadSchema []byte
-
-//go:embed generic-worker-payload.json
-var genericWorkerPayloadSchema []byte
-
-//go:embed task-definition.json
-var taskDefinitionSchema []byte
-
-// Schema file names, also the last element of each schema's $id.
-const (
-	dockerWorkerPayloadName  = "docker-worker-payload.json"
-	genericWorkerPayloadName = "generic-worker-payload.json"
-	taskDefinitionName       = "task-definition.json"
-	schemaBase               = "https://dwshim.invalid/schemas/"
-)
-
-// DockerWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
-// docker-worker v1 payload. The caller must not modify the returned slice.
-func DockerWorkerPayloadSchema() []byte { return dockerWorkerPayloadSchema }
-
-// GenericWorkerPayloadSchema returns the raw JSON Schema (draft-07) for the
-// generic-worker multiuser posix payload. The caller must not modify the
-// returned slice.
-func GenericWorkerPayloadSchema() []byte { return genericWorkerPayloadSchema }
-
-// TaskDefinitionSchema returns the raw, lenient JSON Schema (draft-07) for a
-// task definition. The caller must not modify the returned slice.
-func TaskDefinitionSchema() []byte { return taskDefinitionSchema }
 
 type compiled struct {
 	dockerWorker  *jsonschema.Schema
@@ -58,25 +28,25 @@ var compiledSchemas = sync.OnceValues(func() (*compiled, error) {
 	c.DefaultDraft(jsonschema.Draft7)
 	c.AssertFormat()
 	for name, raw := range map[string][]byte{
-		dockerWorkerPayloadName:  dockerWorkerPayloadSchema,
-		genericWorkerPayloadName: genericWorkerPayloadSchema,
-		taskDefinitionName:       taskDefinitionSchema,
+		schemas.DockerWorkerPayloadName:  schemas.DockerWorkerPayloadSchema(),
+		schemas.GenericWorkerPayloadName: schemas.GenericWorkerPayloadSchema(),
+		schemas.TaskDefinitionName:       schemas.TaskDefinitionSchema(),
 	} {
 		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 		if err != nil {
 			return nil, fmt.Errorf("decode embedded schema %s: %w", name, err)
 		}
-		if err := c.AddResource(schemaBase+name, doc); err != nil {
+		if err := c.AddResource(schemas.BaseID+name, doc); err != nil {
 			return nil, fmt.Errorf("add embedded schema %s: %w", name, err)
 		}
 	}
 	var out compiled
 	for name, dst := range map[string]**jsonschema.Schema{
-		dockerWorkerPayloadName:  &out.dockerWorker,
-		genericWorkerPayloadName: &out.genericWorker,
-		taskDefinitionName:       &out.taskDef,
+		schemas.DockerWorkerPayloadName:  &out.dockerWorker,
+		schemas.GenericWorkerPayloadName: &out.genericWorker,
+		schemas.TaskDefinitionName:       &out.taskDef,
 	} {
-		s, err := c.Compile(schemaBase + name)
+		s, err := c.Compile(schemas.BaseID + name)
 		if err != nil {
 			return nil, fmt.Errorf("compile embedded schema %s: %w", name, err)
 		}
