@@ -136,10 +136,21 @@ type converted struct {
 	// when the item has problems or is kept.
 	doc json.RawMessage
 	// keep: the item is not a docker-worker task and is written unchanged.
-	keep     bool
-	warnings []string
-	problems []string
+	keep bool
+	// warnings and problems are typed: the report groups and counts them
+	// by pointer and code.
+	warnings []translate.Warning
+	problems []translate.Problem
 }
+
+// Codes of convert's own warnings and problems (translate's are its
+// WarningCode and ProblemKind values).
+const (
+	warnNotDockerWorker translate.WarningCode = "not-docker-worker"
+	kindInput           translate.ProblemKind = "input"
+	kindReference       translate.ProblemKind = "unresolved-reference"
+	kindInternal        translate.ProblemKind = "internal-error"
+)
 
 type converter struct {
 	cfg     translate.Config
@@ -151,13 +162,13 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 	switch {
 	case it.Format == taskfile.GenericWorker:
 		res.keep = true
-		res.warnings = []string{"not a docker-worker payload (no \"image\"): left unchanged"}
+		res.warnings = []translate.Warning{{Message: "not a docker-worker payload (no \"image\"): left unchanged", Code: warnNotDockerWorker}}
 		return res
 	case it.Format == taskfile.Unknown:
-		res.problems = []string{"/: not a docker-worker payload, task definition or task graph entry"}
+		res.problems = []translate.Problem{{Message: "not a docker-worker payload, task definition or task graph entry", Kind: kindInput}}
 		return res
 	case c.taskDef && it.Kind == taskfile.Payload:
-		res.problems = []string{"/: -t: this is a bare payload, not a task definition"}
+		res.problems = []translate.Problem{{Message: "-t: this is a bare payload, not a task definition", Kind: kindInput}}
 		return res
 	}
 	cfg := c.cfg
@@ -170,11 +181,11 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 	if taskfile.MayHaveRefs(raw) {
 		out, rs, rp, err := taskfile.ReplaceRefs(raw, true)
 		if err != nil {
-			res.problems = append(res.problems, "/: cannot decode the task: "+err.Error())
+			res.problems = append(res.problems, translate.Problem{Message: "cannot decode the task: " + err.Error(), Kind: kindInput})
 			return res
 		}
 		for _, p := range rp {
-			res.problems = append(res.problems, translate.Problem{Pointer: p.Pointer, Message: p.Message}.String())
+			res.problems = append(res.problems, translate.Problem{Pointer: p.Pointer, Message: p.Message, Kind: kindReference})
 		}
 		if len(rp) > 0 {
 			return res
@@ -196,11 +207,9 @@ func (c *converter) convert(it *taskfile.Item) (res converted) {
 		res.doc = nil
 		var te *translate.Error
 		if errors.As(err, &te) {
-			for _, p := range te.Problems {
-				res.problems = append(res.problems, p.String())
-			}
+			res.problems = append(res.problems, te.Problems...)
 		} else {
-			res.problems = append(res.problems, "/: "+err.Error())
+			res.problems = append(res.problems, translate.Problem{Message: err.Error(), Kind: kindInternal})
 		}
 	}
 	return res
@@ -218,7 +227,7 @@ func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) er
 	if err != nil {
 		return err
 	}
-	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
+	res.warnings = append(res.warnings, c.targetWarnings(tr.Warnings)...)
 	if c.refuse(p, "", res) {
 		return nil
 	}
@@ -230,9 +239,7 @@ func (c *converter) payload(raw []byte, cfg translate.Config, res *converted) er
 	if err != nil {
 		return err
 	}
-	for _, w := range nw {
-		res.warnings = append(res.warnings, w.String())
-	}
+	res.warnings = append(res.warnings, nw...)
 	res.doc = pl.AppendJSONNoEscape(nil)
 	return nil
 }
@@ -250,7 +257,7 @@ func (c *converter) refuse(p *translate.DockerWorkerPayload, prefix string, res 
 	probs := translate.GenericWorkerRefusals(p, target)
 	for _, p := range probs {
 		p.Pointer = prefix + p.Pointer
-		res.problems = append(res.problems, p.String())
+		res.problems = append(res.problems, p)
 	}
 	return len(probs) > 0
 }
@@ -260,7 +267,7 @@ func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error
 	if err != nil {
 		return err
 	}
-	res.warnings = append(res.warnings, c.warningStrings(tr.Warnings)...)
+	res.warnings = append(res.warnings, c.targetWarnings(tr.Warnings)...)
 	if c.refuse(tr.Task.Payload, "/payload", res) {
 		return nil
 	}
@@ -274,7 +281,7 @@ func (c *converter) task(raw []byte, cfg translate.Config, res *converted) error
 		}
 		for _, w := range nw {
 			w.Pointer = "/payload" + w.Pointer
-			res.warnings = append(res.warnings, w.String())
+			res.warnings = append(res.warnings, w)
 		}
 		pl = npl.AppendJSONNoEscape(nil)
 	}
@@ -313,20 +320,19 @@ func spliceTask(raw []byte, t *translate.Task, payload, scopes []byte) []byte {
 	return append(out, raw[at:]...)
 }
 
-// warningStrings renders the translate warnings that concern the target
+// targetWarnings are the translate warnings that concern the target
 // (WarningCode.Concerns): for native, not those about the d2g payload
 // alone, nor those the native target words itself.
-func (c *converter) warningStrings(ws []translate.Warning) []string {
+func (c *converter) targetWarnings(ws []translate.Warning) []translate.Warning {
 	target := translate.TargetD2G
 	if c.native {
 		target = translate.TargetNative
 	}
-	out := make([]string, 0, len(ws))
+	out := make([]translate.Warning, 0, len(ws))
 	for _, w := range ws {
-		if !w.Code.Concerns(target) {
-			continue
+		if w.Code.Concerns(target) {
+			out = append(out, w)
 		}
-		out = append(out, w.String())
 	}
 	return out
 }

@@ -41,12 +41,12 @@ func TestWarningsFilteredByCode(t *testing.T) {
 		{Pointer: "/d", Code: translate.WarnWorkerVariable, Message: "in the d2g target the payload value wins"},
 		{Pointer: "/e", Code: translate.WarnMaxRunTimeClamped, Message: "the plan uses the largest duration"},
 	}
-	got := (&converter{native: true}).warningStrings(ws)
-	if want := []string{"/b: so the d2g target fails on generic-worker", "/e: the plan uses the largest duration"}; !slices.Equal(got, want) {
+	got := (&converter{native: true}).targetWarnings(ws)
+	if want := []translate.Warning{ws[1], ws[4]}; !slices.Equal(got, want) {
 		t.Errorf("native warnings = %q, want %q", got, want)
 	}
-	got = (&converter{}).warningStrings(ws)
-	if want := []string{"/a: no mention of the target", "/b: so the d2g target fails on generic-worker", "/c: the d2g payload will fail validation", "/d: in the d2g target the payload value wins"}; !slices.Equal(got, want) {
+	got = (&converter{}).targetWarnings(ws)
+	if want := ws[:4]; !slices.Equal(got, want) {
 		t.Errorf("d2g warnings = %q, want %q", got, want)
 	}
 	// End to end: artifacts disabled warns for d2g only.

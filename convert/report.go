@@ -3,46 +3,46 @@ package convert
 import (
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/dwshim/dwshim/report"
+	"github.com/dwshim/dwshim/translate"
 )
 
 // convertReport prints convert's warnings and problems through package
 // report: each distinct one once, with the first task that had it, the
-// repeated ones counted at the end, then one summary line (for more than
-// one task). Verbose prints every one, Quiet no warnings.
+// repeated ones counted at the end, the table per code (translate's
+// WarningCode and ProblemKind, and convert's own), then one summary line
+// (for more than one task). Verbose prints every one, Quiet no warnings.
 type convertReport struct {
 	rep *report.Reporter
 }
 
 func newConvertReport(w io.Writer, o Options) *convertReport {
-	return &convertReport{report.New(o.Progress.Guard(w), convertLayout{}, report.Options{Verbose: o.Verbose, Quiet: o.Quiet, Progress: o.Progress})}
+	return &convertReport{report.New(o.Progress.Guard(w), convertLayout{}, report.Options{Verbose: o.Verbose, Quiet: o.Quiet, Progress: o.Progress, Heading: "code"})}
 }
 
 // task reports one item's warnings and problems (name names the task, ""
-// for a single document). Errors writing to stderr are not reported
+// for a single document), each grouped by its pointer and code exactly
+// and its message by shape. Errors writing to stderr are not reported
 // (there is nowhere left to report them).
-func (r *convertReport) task(name string, warnings, problems []string) {
-	for _, m := range warnings {
-		r.rep.Add(finding(false, name, m))
+func (r *convertReport) task(name string, warnings []translate.Warning, problems []translate.Problem) {
+	for _, w := range warnings {
+		r.rep.Add(report.Finding{Task: name, Rule: string(w.Code), Pointer: w.Pointer, Message: w.Message})
 	}
-	for _, m := range problems {
-		r.rep.Add(finding(true, name, m))
+	for _, p := range problems {
+		r.rep.Add(report.Finding{Error: true, Task: name, Rule: p.Kind.Code(), Pointer: located(p.Pointer), Message: p.Message})
 	}
 	r.rep.EndTask()
 }
 
-// finding splits translate's "POINTER: message" rendering, so that the
-// pointer is grouped exactly and only the message by its shape.
-func finding(isErr bool, task, m string) report.Finding {
-	f := report.Finding{Error: isErr, Task: task, Message: m}
-	if strings.HasPrefix(m, "/") {
-		if i := strings.Index(m, ": "); i > 0 {
-			f.Pointer, f.Message = m[:i], m[i+2:]
-		}
+// located is a problem's pointer as printed: "/" for the document itself,
+// as translate renders it (a warning without a pointer, convert's "not a
+// docker-worker payload", is about the item, not a place in it).
+func located(ptr string) string {
+	if ptr == "" {
+		return "/"
 	}
-	return f
+	return ptr
 }
 
 // close prints the repeated findings and the summary.
@@ -61,11 +61,11 @@ func (r *convertReport) close() {
 type convertLayout struct{}
 
 func (convertLayout) Line(f report.Finding) string {
-	return levelPrefix(f) + located(f.Task, f)
+	return levelPrefix(f) + line(f.Task, f)
 }
 
 func (convertLayout) Repeated(f report.Finding, c report.Count) string {
-	return levelPrefix(f) + located(fmt.Sprintf("%s (e.g. %s)", c, f.Task), f)
+	return levelPrefix(f) + line(fmt.Sprintf("%s (e.g. %s)", c, f.Task), f)
 }
 
 func levelPrefix(f report.Finding) string {
@@ -75,7 +75,7 @@ func levelPrefix(f report.Finding) string {
 	return "warning: "
 }
 
-func located(who string, f report.Finding) string {
+func line(who string, f report.Finding) string {
 	s := f.Message
 	if f.Pointer != "" {
 		s = f.Pointer + ": " + s

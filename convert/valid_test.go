@@ -216,7 +216,7 @@ func TestMutationsRefusedEverywhere(t *testing.T) {
 				t.Fatal(err)
 			}
 			res := (&converter{cfg: translate.OfflineConfig(), native: native}).convert(it)
-			if res.doc != nil || len(res.problems) == 0 || !strings.HasPrefix(res.problems[0], "/image") && !strings.HasPrefix(res.problems[0], "/artifacts") {
+			if res.doc != nil || len(res.problems) == 0 || !strings.HasPrefix(res.problems[0].Pointer, "/image") && !strings.HasPrefix(res.problems[0].Pointer, "/artifacts") {
 				t.Errorf("%s (native %v): converted, problems %q", name, native, res.problems)
 			}
 			r.Close()

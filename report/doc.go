@@ -15,7 +15,9 @@
 // with its location, so a long run shows its problems at once; at the end
 // the groups more than one task had are listed again, most frequent first,
 // with how many tasks had them and the first as the example; then a table
-// per rule (errors, warnings, distinct groups) and the caller's total line.
+// per rule (errors, warnings, distinct groups; convert's findings have
+// codes instead: translate's warning codes and problem kinds) and the
+// caller's total line.
 // Verbose prints every finding as it arrives (no repeat list); Quiet
 // prints no warnings (the counts still include them, so a run that
 // --strict fails says why).

@@ -57,6 +57,9 @@ type Options struct {
 	// Progress, if not nil, is told after each task (a terminal's status
 	// line).
 	Progress *Progress
+	// Heading names the rule column of the table per rule: "rule" when
+	// empty; convert's findings have codes.
+	Heading string
 }
 
 // Totals count what a Reporter saw.
@@ -170,9 +173,9 @@ func (r *Reporter) Totals() Totals {
 
 // Close clears the progress line and prints the end of the report: unless
 // Verbose, the groups more than one finding fell in (most frequent first),
-// then, when any finding has a rule, the table per rule, then summary (a
-// total line in the caller's words; "" prints none). It returns the first
-// write error.
+// then summary (a total line in the caller's words) after the table per
+// rule, when any finding has a rule; summary "" prints neither (a single
+// document's lines say everything). It returns the first write error.
 func (r *Reporter) Close(summary string) error {
 	if !r.o.Verbose {
 		rep := slices.DeleteFunc(slices.Clone(r.order), func(g *group) bool { return g.c.Times < 2 || !r.shown(g.first) })
@@ -181,8 +184,8 @@ func (r *Reporter) Close(summary string) error {
 			r.println(r.layout.Repeated(g.first, g.c))
 		}
 	}
-	r.ruleTable()
 	if summary != "" {
+		r.ruleTable()
 		r.println(summary)
 	}
 	r.flush()
@@ -192,8 +195,12 @@ func (r *Reporter) Close(summary string) error {
 
 // ruleTable prints errors, warnings and groups per rule, in rule order.
 func (r *Reporter) ruleTable() {
+	heading := r.o.Heading
+	if heading == "" {
+		heading = "rule"
+	}
 	ids := make([]string, 0, len(r.rules))
-	width := len("rule")
+	width := len(heading)
 	for id := range r.rules {
 		if id != "" {
 			ids = append(ids, id)
@@ -207,7 +214,7 @@ func (r *Reporter) ruleTable() {
 	row := func(id string, e, w, d any) {
 		r.println(fmt.Sprintf("%-*s %8v %8v %8v", width, id, e, w, d))
 	}
-	row("rule", "errors", "warnings", "distinct")
+	row(heading, "errors", "warnings", "distinct")
 	for _, id := range ids {
 		rc := r.rules[id]
 		row(id, rc.errors, rc.warnings, rc.distinct)

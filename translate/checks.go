@@ -190,7 +190,7 @@ func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpi
 func GenericWorkerRefusals(p *DockerWorkerPayload, target Target) []Problem {
 	var out []Problem
 	add := func(ptr, msg string) {
-		out = append(out, Problem{Pointer: ptr, Message: "generic-worker would reject the converted payload: " + msg, Kind: ProblemRunTime})
+		out = append(out, Problem{Pointer: ptr, Message: "generic-worker would reject the converted payload: " + msg, Kind: ProblemGenericWorker})
 	}
 	if target&TargetD2G != 0 {
 		for _, f := range ExitStatusFaults(p) {

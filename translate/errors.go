@@ -43,7 +43,26 @@ const (
 	ProblemRunTime ProblemKind = "run-time"
 	// ProblemTaskDefinition: the task definition around the payload.
 	ProblemTaskDefinition ProblemKind = "task-definition"
+	// ProblemConfigDisallowed: the pool's d2gConfig refuses a capability
+	// or feature (Verdict).
+	ProblemConfigDisallowed ProblemKind = "config-disallowed"
+	// ProblemMissingScopes: the task's scopes do not grant what it uses.
+	ProblemMissingScopes ProblemKind = "missing-scopes"
+	// ProblemImageReference: the image name is not a docker reference.
+	ProblemImageReference ProblemKind = "image-reference"
+	// ProblemGenericWorker: dwshim runs it, but generic-worker's schema
+	// rejects it in the converted payload (GenericWorkerRefusals).
+	ProblemGenericWorker ProblemKind = "generic-worker-refusal"
 )
+
+// Code names the kind in reports ("schema" for ProblemSchema); the kinds
+// that are also lint rules have the rule's id.
+func (k ProblemKind) Code() string {
+	if k == ProblemSchema {
+		return "schema"
+	}
+	return string(k)
+}
 
 func (p Problem) String() string { return located(p.Pointer, p.Message) }
 

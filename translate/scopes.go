@@ -101,7 +101,7 @@ func ValidateScopes(p *DockerWorkerPayload, q string, expanded []string) error {
 			continue
 		}
 		if r.Cache != "" {
-			probs = append(probs, Problem{Pointer: "/payload" + r.Pointer, Message: CacheScopeMessage(r)})
+			probs = append(probs, Problem{Pointer: "/payload" + r.Pointer, Message: CacheScopeMessage(r), Kind: ProblemMissingScopes})
 			continue
 		}
 		missing = append(missing, "("+strings.Join(r.Alternatives, ", or\n")+")")
@@ -114,7 +114,7 @@ func ValidateScopes(p *DockerWorkerPayload, q string, expanded []string) error {
 		msg := "d2g task requires scopes:\n\n" + strings.Join(missing, "\nAND\n") +
 			"\n\nbut task only has scopes:\n\n" + given +
 			"\n\nYou probably should add some scopes to your task definition"
-		probs = append([]Problem{{Pointer: "/scopes", Message: msg}}, probs...)
+		probs = append([]Problem{{Pointer: "/scopes", Message: msg, Kind: ProblemMissingScopes}}, probs...)
 	}
 	if len(probs) == 0 {
 		return nil

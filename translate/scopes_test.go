@@ -125,7 +125,7 @@ func TestTranslatePayloadRejectsInvalidImageName(t *testing.T) {
 	if !errors.As(err, &te) || te.Reason != MalformedPayload {
 		t.Fatalf("want malformed-payload, got %v", err)
 	}
-	want := Problem{Pointer: "/image", Message: `invalid image name "--privileged": invalid reference format`}
+	want := Problem{Pointer: "/image", Message: `invalid image name "--privileged": invalid reference format`, Kind: ProblemImageReference}
 	if te.Problems[0] != want {
 		t.Errorf("got %v, want %v", te.Problems[0], want)
 	}

@@ -70,7 +70,7 @@ func TranslateTask(task []byte, cfg Config, opts TaskOptions) (*TaskResult, erro
 	}
 	tr.HasScopes = true
 	if tr.TaskQueueID == "" {
-		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/taskQueueId", Message: "taskQueueId ('provisionerId/workerType') is required"}}}
+		return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/taskQueueId", Message: "taskQueueId ('provisionerId/workerType') is required", Kind: ProblemTaskDefinition}}}
 	}
 	scopes, expanded := h.Scopes, h.Scopes
 	if opts.ExpandScopes != nil {
@@ -133,7 +133,7 @@ func prefixPointers(err error, prefix string) error {
 	}
 	probs := make([]Problem, len(e.Problems))
 	for i, p := range e.Problems {
-		probs[i] = Problem{Pointer: prefix + p.Pointer, Message: p.Message}
+		probs[i] = Problem{Pointer: prefix + p.Pointer, Message: p.Message, Kind: p.Kind}
 	}
 	return &Error{Reason: e.Reason, Problems: probs}
 }

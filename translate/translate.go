@@ -55,7 +55,7 @@ const maxEnvFileLine = 65536
 func TranslatePayload(p *DockerWorkerPayload, cfg Config) (*Result, error) {
 	if p.Image.Kind == ImageString || p.Image.Kind == ImageDockerImage {
 		if err := ValidateImageReference(p.Image.Name); err != nil {
-			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/image", Message: err.Error()}}}
+			return nil, &Error{Reason: MalformedPayload, Problems: []Problem{{Pointer: "/image", Message: err.Error(), Kind: ProblemImageReference}}}
 		}
 	}
 	t := translator{p: p, cfg: cfg}

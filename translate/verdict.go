@@ -71,7 +71,7 @@ type Scopes struct {
 func Verdict(p *DockerWorkerPayload, cfg Config, scopes *Scopes, prefix string) error {
 	var probs []Problem
 	for _, r := range Refusals(p, cfg) {
-		probs = append(probs, Problem{Pointer: prefix + r.Pointer, Message: r.Message()})
+		probs = append(probs, Problem{Pointer: prefix + r.Pointer, Message: r.Message(), Kind: ProblemConfigDisallowed})
 	}
 	if scopes != nil {
 		if err := ValidateScopes(p, scopes.TaskQueueID, scopes.Expanded); err != nil {

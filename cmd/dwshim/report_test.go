@@ -109,7 +109,8 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 	executeIO([]string{"convert", "--graph", "-q", g}, strings.NewReader(""), io.Discard, pipeW)
 	pipeW.Close()
 	b, _ := io.ReadAll(pipeR)
-	if bytes.Contains(b, []byte("\x1b[K")) || !bytes.HasPrefix(b, []byte("summary: ")) {
+	// -q: no warning lines, only the table per code and the summary.
+	if bytes.Contains(b, []byte("\x1b[K")) || !bytes.HasPrefix(b, []byte("code ")) || !bytes.Contains(b, []byte("\nsummary: ")) {
 		t.Errorf("convert on a pipe: %q", b)
 	}
 }
