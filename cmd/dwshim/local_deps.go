@@ -16,7 +16,8 @@ import (
 )
 
 // translateLocal decodes the input (translate's one verdict) and
-// translates it into a plan. Problems are a *translate.Error.
+// translates it into a plan, with the warnings about the plan (local runs
+// no converted payload). Problems are a *translate.Error.
 func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string, error) {
 	var res *translate.Result
 	if in.IsTask {
@@ -37,9 +38,11 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 			return nil, nil, err
 		}
 	}
-	warnings := make([]string, len(res.Warnings))
-	for i, w := range res.Warnings {
-		warnings[i] = w.String()
+	var warnings []string
+	for _, w := range res.Warnings {
+		if w.Code.Concerns(translate.TargetPlan) { // not those about the d2g or native payload alone
+			warnings = append(warnings, w.String())
+		}
 	}
 	return res.Plan, warnings, nil
 }

@@ -112,3 +112,21 @@ func TestLocalArtifactImageNeedsSource(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
+
+// dwshim local runs the plan: warnings about the d2g payload alone (here
+// features.artifacts: false, which only d2g turns into no logs) are not
+// printed, those about the plan (a worker variable in env) are.
+func TestLocalWarningsAboutThePlanOnly(t *testing.T) {
+	body := `{"image": "dwshim-test/busybox:latest", "maxRunTime": 60, "command": ["true"],
+		"features": {"artifacts": false}, "env": {"TASK_ID": "mine"}}`
+	code, _, stderr := runCLI(t, body, "local", "--dry-run", "-")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if !strings.Contains(stderr, "/env/TASK_ID") {
+		t.Errorf("the worker-variable warning is missing: %q", stderr)
+	}
+	if strings.Contains(stderr, "/features/artifacts") {
+		t.Errorf("a d2g-only warning is printed: %q", stderr)
+	}
+}
