@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dwshim/dwshim/convert"
+	"github.com/dwshim/dwshim/report"
 	"github.com/dwshim/dwshim/translate"
 )
 
@@ -38,7 +39,7 @@ func runConvert(o convertOptions, name string, stdin io.Reader, stdout, stderr i
 	for _, w := range cfgWarns {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
-	if f, ok := stdin.(*os.File); ok && name == "-" && isTerminal(f) {
+	if name == "-" && report.IsTerminal(stdin) {
 		return usageError{"no input: give a FILE, or pipe the task into dwshim convert"}
 	}
 	err = convert.Run(convert.Options{TaskDef: o.taskDef, Graph: o.graph, Target: o.target, Output: o.output,

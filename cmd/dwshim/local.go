@@ -17,6 +17,7 @@ import (
 
 	"github.com/dwshim/dwshim/internal/buildinfo"
 	"github.com/dwshim/dwshim/plan"
+	"github.com/dwshim/dwshim/report"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/translate"
 )
@@ -105,12 +106,8 @@ task's (see docs/local.md).`,
 			defer stop()
 			out := cmd.OutOrStdout()
 			sio := localIO{Stdin: cmd.InOrStdin(), Stdout: out, Stderr: cmd.ErrOrStderr()}
-			if fh, ok := out.(*os.File); ok {
-				sio.Terminal = isTerminal(fh)
-			}
-			if fh, ok := sio.Stderr.(*os.File); ok {
-				sio.StderrTerminal = sio.Terminal && isTerminal(fh)
-			}
+			sio.Terminal = report.IsTerminal(out)
+			sio.StderrTerminal = sio.Terminal && report.IsTerminal(sio.Stderr)
 			code, err := runLocal(ctx, f, args[0], sio)
 			if code == 0 && err == nil {
 				return nil

@@ -12,12 +12,6 @@ import (
 	"golang.org/x/term"
 )
 
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // termLines shares one terminal between the task log and a progress bar:
 // the bar lives on the last line; a log write first clears it and, once
 // the log's line is complete, draws it again below, so the engine's lines

@@ -135,3 +135,26 @@ func TestConvertGroupsRepeatedProblems(t *testing.T) {
 		t.Errorf("-q -v: exit %d, want 2:\n%s", code, errs)
 	}
 }
+
+// TestConvertStdinTerminal: convert - refuses to wait on a terminal for
+// input nobody will type, and reads any other standard input, /dev/null
+// included (a character device, but no terminal).
+func TestConvertStdinTerminal(t *testing.T) {
+	term, written := openPTY(t)
+	var errb bytes.Buffer
+	code := executeIO([]string{"convert", "-"}, term, io.Discard, &errb)
+	written()
+	if code != 2 || !strings.Contains(errb.String(), "no input") {
+		t.Errorf("stdin a terminal: exit %d, stderr %q", code, errb.String())
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	errb.Reset()
+	executeIO([]string{"convert", "-"}, null, io.Discard, &errb)
+	if strings.Contains(errb.String(), "no input") {
+		t.Errorf("stdin /dev/null taken for a terminal: %q", errb.String())
+	}
+}
