@@ -140,6 +140,13 @@ func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int,
 	if f.Shell != "" && name == "-" {
 		return 2, usageError{"--shell reads the terminal: give the task as a file or taskId, not on standard input"}
 	}
+	logger := slog.New(slog.NewTextHandler(sio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var conn *engineConn
+	if !f.DryRun {
+		// The daemon is connected to while the task is read and translated.
+		conn = dialLocalEngine(ctx, logger, localLabels, localPullPolicy(f.Pull), f.Shell == "")
+		defer conn.release()
+	}
 	in, code, err := loadInput(f, name, sio.Stdin)
 	if err != nil {
 		return code, err
@@ -176,7 +183,7 @@ func runLocal(ctx context.Context, f localFlags, name string, sio localIO) (int,
 		}
 		return 0, nil
 	}
-	return runPlan(ctx, f, in, p, sio)
+	return runPlan(ctx, f, in, p, sio, conn, logger)
 }
 
 // maskEnv returns a copy of p whose env values are replaced by their size.
@@ -223,8 +230,7 @@ func loadInput(f localFlags, name string, stdin io.Reader) (*localInput, int, er
 }
 
 // runPlan runs a translated task on the local Docker daemon.
-func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, sio localIO) (int, error) {
-	logger := slog.New(slog.NewTextHandler(sio.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, sio localIO, conn *engineConn, logger *slog.Logger) (int, error) {
 	host, _ := os.Hostname()
 	workerID := "local-" + host
 	task := &runner.Task{
@@ -271,7 +277,7 @@ func runPlan(ctx context.Context, f localFlags, in *localInput, p *plan.Plan, si
 	}
 	defer sink.Close()
 
-	engine, closeEngine, err := newLocalEngine(ctx, logger, localLabels, localPullPolicy(f.Pull), f.Shell == "")
+	engine, closeEngine, err := conn.take(ctx, logger)
 	if err != nil {
 		if errors.Is(err, runner.ErrEngineUnavailable) {
 			return exitEngineUnavailable, err

@@ -47,30 +47,61 @@ func translateLocal(in *localInput, cfg translate.Config) (*plan.Plan, []string,
 	return res.Plan, warnings, nil
 }
 
-// newLocalEngine connects to the local Docker daemon; an unreachable
-// daemon is runner.ErrEngineUnavailable. Everything the engine creates is
-// labelled with this process (labelLocalOwner), and what killed runs left
-// is removed in the background while this one runs.
-func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string, pull docker.PullPolicy, autoRemove bool) (*docker.Engine, func(), error) {
+// engineConn is the connection to the local Docker daemon, made (and
+// its API version negotiated by a ping) while the task is read and
+// translated: dialLocalEngine starts it, take waits for it, release ends
+// it when the run never took it. An unreachable daemon is
+// runner.ErrEngineUnavailable. Everything the engine creates is labelled
+// with this process (labelLocalOwner), and what killed runs left is removed
+// in the background while this one runs (take starts that).
+type engineConn struct {
+	done   chan struct{} // closed once e and err are set
+	cancel context.CancelFunc
+	e      *docker.Engine
+	err    error
+	taken  bool
+}
+
+func dialLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]string, pull docker.PullPolicy, autoRemove bool) *engineConn {
 	labels = maps.Clone(labels)
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	labels[labelLocalOwner] = localOwner()
-	// One pull attempt: a local run should not wait minutes for an
-	// unreachable registry when the image is already here (the engine then
-	// uses the local copy, saying so in the log).
-	e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}, ImageRepo: localImageRepo,
-		RecordsDir: localImageRecords(), PullPolicy: pull, AutoRemove: autoRemove})
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect to docker: %w: %w", runner.ErrEngineUnavailable, err)
-	}
 	pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	if err := e.Ping(pctx); err != nil {
-		e.Close()
-		return nil, nil, fmt.Errorf("%w (is the Docker daemon running?): %w", runner.ErrEngineUnavailable, err)
+	c := &engineConn{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(c.done)
+		defer cancel()
+		// One pull attempt: a local run should not wait minutes for an
+		// unreachable registry when the image is already here (the engine
+		// then uses the local copy, saying so in the log).
+		e, err := docker.New(docker.Options{Logger: logger, ExtraLabels: labels, Pull: docker.RetryPolicy{Attempts: 1}, ImageRepo: localImageRepo,
+			RecordsDir: localImageRecords(), PullPolicy: pull, AutoRemove: autoRemove})
+		if err != nil {
+			c.err = fmt.Errorf("connect to docker: %w: %w", runner.ErrEngineUnavailable, err)
+			return
+		}
+		if err := e.Ping(pctx); err != nil {
+			e.Close()
+			c.err = fmt.Errorf("%w (is the Docker daemon running?): %w", runner.ErrEngineUnavailable, err)
+			return
+		}
+		c.e = e
+	}()
+	return c
+}
+
+// take waits for the connection and starts the sweep of what killed runs
+// left; the function it returns waits for the sweep and closes the
+// connection.
+func (c *engineConn) take(ctx context.Context, logger *slog.Logger) (*docker.Engine, func(), error) {
+	<-c.done
+	if c.err != nil {
+		return nil, nil, c.err
 	}
+	c.taken = true
+	e := c.e
 	swept := make(chan struct{})
 	go func() {
 		defer close(swept)
@@ -79,6 +110,19 @@ func newLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string]
 		}
 	}()
 	return e, func() { <-swept; e.Close() }, nil
+}
+
+// release ends a connection the run did not take (the task was
+// malformed, or failed before it needed the engine).
+func (c *engineConn) release() {
+	if c == nil || c.taken {
+		return
+	}
+	c.cancel()
+	<-c.done
+	if c.e != nil {
+		c.e.Close()
+	}
 }
 
 func randomSuffix() string {

@@ -130,3 +130,20 @@ func TestLocalWarningsAboutThePlanOnly(t *testing.T) {
 		t.Errorf("a d2g-only warning is printed: %q", stderr)
 	}
 }
+
+// The daemon is connected to while the task is read: a task that cannot
+// run still fails as such (malformed: 100) whatever the daemon, a dry run
+// never needs it, and a task that can run says the daemon is missing (102).
+func TestLocalDaemonUnavailable(t *testing.T) {
+	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
+	ok := `{"image": "dwshim-test/busybox:latest", "maxRunTime": 60, "command": ["true"]}`
+	if code, _, stderr := runCLI(t, ok, "local", "--artifacts", t.TempDir(), "-"); code != exitEngineUnavailable || !strings.Contains(stderr, "is the Docker daemon running?") {
+		t.Errorf("no daemon: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, _ := runCLI(t, `{"image": "x"}`, "local", "--artifacts", t.TempDir(), "-"); code != exitMalformed {
+		t.Errorf("malformed task, no daemon: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, ok, "local", "--dry-run", "-"); code != 0 {
+		t.Errorf("dry run, no daemon: exit %d", code)
+	}
+}
