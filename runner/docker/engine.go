@@ -116,7 +116,19 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	for _, w := range created.Warnings {
 		e.log.Warn("container create warning", "task", t.Key, "warning", w)
 	}
+	// The wait is registered before the start, so that no exit can be
+	// missed, at the same time as the attach (each is one round trip to
+	// the daemon; the wait's request returns once the daemon waits). The
+	// events subscription replays what it missed (watchExit).
+	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWait()
+	died := e.watchExit(waitCtx, created.ID)
+	waiting := make(chan client.ContainerWaitResult, 1)
+	go func() {
+		waiting <- e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	}()
 	att, err := e.cli.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
+	wait := <-waiting
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctxExit(ctx), nil
@@ -139,12 +151,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		att.Close()
 		<-copied
 	}()
-	// The wait request goes first so that no exit can be missed.
-	waitCtx, stopWait := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWait()
-	wait := e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	died := e.watchExit(waitCtx, created.ID)
-	// Start, likewise, runs to its answer (bounded): the kill below then
+	// Start, like the create, runs to its answer (bounded): the kill below then
 	// finds the container in a settled state.
 	sctx, cancelStart := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
 	_, err = e.cli.ContainerStart(sctx, created.ID, client.ContainerStartOptions{})
