@@ -2,11 +2,12 @@ package jsone
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/dwshim/dwshim/internal/lazyre"
 )
 
 // builtins are the functions every context starts with.
@@ -220,17 +221,17 @@ func init() {
 // maxRange bounds range() so a template cannot ask for unbounded memory.
 const maxRange = 1 << 20
 
-var numberRE = regexp.MustCompile(`^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$`)
+var numberRE = lazyre.New(`^\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*$`)
 
 func parseNumber(s string) (float64, bool) {
-	if !numberRE.MatchString(s) {
+	if !numberRE().MatchString(s) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	return f, err == nil
 }
 
-var fromNowRE = regexp.MustCompile(`(?i)^(\s*([-+]))?` +
+var fromNowRE = lazyre.New(`(?i)^(\s*([-+]))?` +
 	`(\s*(?P<years>\d+)\s*y((ears?)|r)?)?` +
 	`(\s*(?P<months>\d+)\s*mo(nths?)?)?` +
 	`(\s*(?P<weeks>\d+)\s*w((eeks?)|k)?)?` +
@@ -250,12 +251,12 @@ func (e *fromNowError) Error() string { return e.msg }
 // fromNow adds the offset ("2 days 3 hours", "-1 year") to ref (a time
 // string; nil for the render's now).
 func fromNow(offset string, ref any) (string, error) {
-	m := fromNowRE.FindStringSubmatch(offset)
+	m := fromNowRE().FindStringSubmatch(offset)
 	if m == nil {
 		return "", &fromNowError{"String: '" + offset + "' isn't a time expression"}
 	}
 	num := func(g string) int64 {
-		n, _ := strconv.ParseInt(m[fromNowRE.SubexpIndex(g)], 10, 64)
+		n, _ := strconv.ParseInt(m[fromNowRE().SubexpIndex(g)], 10, 64)
 		if n > 1e7 {
 			n = 1e7 // bounded: nobody means ten million days
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dwshim/dwshim/internal/jsonptr"
+	"github.com/dwshim/dwshim/internal/lazyre"
 )
 
 // Limits that keep hostile templates bounded.
@@ -172,7 +173,7 @@ func init() {
 	operators["$reduce"] = (*renderer).opReduce
 }
 
-var reservedKey = regexp.MustCompile(`^\$[a-zA-Z][a-zA-Z0-9]*$`)
+var reservedKey = lazyre.New(`^\$[a-zA-Z][a-zA-Z0-9]*$`)
 
 func (r *renderer) value(t any, p *path, s *scope, d int) (any, *Origin, error) {
 	if err := r.step(); err != nil {
@@ -240,7 +241,7 @@ func (r *renderer) value(t any, p *path, s *scope, d int) (any, *Origin, error) 
 			switch {
 			case strings.HasPrefix(k, "$$"):
 				key = k[1:]
-			case reservedKey.MatchString(k):
+			case reservedKey().MatchString(k):
 				return nil, nil, templateErr("$<identifier> is reserved; use $$<identifier>")
 			default:
 				if key, err = r.interpolate(k, s); err != nil {
@@ -365,7 +366,7 @@ func checkUndefined(t map[string]any, name string, allowed ...*regexp.Regexp) er
 	return templateErr(name + " has undefined properties: " + strings.Join(unknown, " "))
 }
 
-func exact(s string) *regexp.Regexp { return regexp.MustCompile("^" + regexp.QuoteMeta(s) + "$") }
+func exact(s string) func() *regexp.Regexp { return lazyre.New("^" + regexp.QuoteMeta(s) + "$") }
 
 var (
 	reThen    = exact("then")
@@ -373,9 +374,9 @@ var (
 	reFrom    = exact("from")
 	reIn      = exact("in")
 	reInitial = exact("initial")
-	reEach    = regexp.MustCompile(`^each\(([a-zA-Z_][a-zA-Z0-9_]*)(?:,\s*([a-zA-Z_][a-zA-Z0-9_]*))?\)$`)
-	reEach3   = regexp.MustCompile(`^each\(([a-zA-Z_][a-zA-Z0-9_]*),\s*([a-zA-Z_][a-zA-Z0-9_]*)(?:,\s*([a-zA-Z_][a-zA-Z0-9_]*))?\)$`)
-	reBy      = regexp.MustCompile(`^by\(([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
+	reEach    = lazyre.New(`^each\(([a-zA-Z_][a-zA-Z0-9_]*)(?:,\s*([a-zA-Z_][a-zA-Z0-9_]*))?\)$`)
+	reEach3   = lazyre.New(`^each\(([a-zA-Z_][a-zA-Z0-9_]*),\s*([a-zA-Z_][a-zA-Z0-9_]*)(?:,\s*([a-zA-Z_][a-zA-Z0-9_]*))?\)$`)
+	reBy      = lazyre.New(`^by\(([a-zA-Z_][a-zA-Z0-9_]*)\)$`)
 )
 
 // operand renders the operator's own value (t[key]).
@@ -475,7 +476,7 @@ func (r *renderer) opFlattenDeep(t map[string]any, p *path, s *scope, d int) (an
 }
 
 func (r *renderer) opFromNow(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$fromNow", reFrom); err != nil {
+	if err := checkUndefined(t, "$fromNow", reFrom()); err != nil {
 		return nil, nil, err
 	}
 	v, _, err := r.operand(t, "$fromNow", p, s, d)
@@ -500,7 +501,7 @@ func (r *renderer) opFromNow(t map[string]any, p *path, s *scope, d int) (any, *
 }
 
 func (r *renderer) opIf(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$if", reThen, reElse); err != nil {
+	if err := checkUndefined(t, "$if", reThen(), reElse()); err != nil {
 		return nil, nil, err
 	}
 	src, ok := t["$if"].(string)
@@ -539,7 +540,7 @@ func (r *renderer) opJSON(t map[string]any, p *path, s *scope, d int) (any, *Ori
 }
 
 func (r *renderer) opLet(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$let", reIn); err != nil {
+	if err := checkUndefined(t, "$let", reIn()); err != nil {
 		return nil, nil, err
 	}
 	if !isObject(t["$let"]) {
@@ -575,7 +576,7 @@ func eachKey(t map[string]any, re *regexp.Regexp) (string, []string) {
 }
 
 func (r *renderer) opMap(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$map", reEach); err != nil {
+	if err := checkUndefined(t, "$map", reEach()); err != nil {
 		return nil, nil, err
 	}
 	v, vo, err := r.operand(t, "$map", p, s, d)
@@ -588,7 +589,7 @@ func (r *renderer) opMap(t map[string]any, p *path, s *scope, d int) (any, *Orig
 	if len(t) != 2 {
 		return nil, nil, templateErr("$map must have exactly two properties")
 	}
-	key, names := eachKey(t, reEach)
+	key, names := eachKey(t, reEach())
 	if key == "" {
 		return nil, nil, templateErr("$map requires each(identifier) syntax")
 	}
@@ -864,7 +865,7 @@ func (r *renderer) opReverse(t map[string]any, p *path, s *scope, d int) (any, *
 }
 
 func (r *renderer) opSort(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$sort", reBy); err != nil {
+	if err := checkUndefined(t, "$sort", reBy()); err != nil {
 		return nil, nil, err
 	}
 	v, o, err := r.operand(t, "$sort", p, s, d)
@@ -877,7 +878,7 @@ func (r *renderer) opSort(t map[string]any, p *path, s *scope, d int) (any, *Ori
 		return nil, nil, sameType
 	}
 	keys := a
-	if byKey, names := eachKey(t, reBy); byKey != "" {
+	if byKey, names := eachKey(t, reBy()); byKey != "" {
 		src, ok := t[byKey].(string)
 		if !ok {
 			return nil, nil, templateErr("$sort by(..) must be a string expression")
@@ -932,7 +933,7 @@ func (r *renderer) opSort(t map[string]any, p *path, s *scope, d int) (any, *Ori
 }
 
 func (r *renderer) opFind(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$find", reEach); err != nil {
+	if err := checkUndefined(t, "$find", reEach()); err != nil {
 		return nil, nil, err
 	}
 	v, o, err := r.operand(t, "$find", p, s, d)
@@ -943,7 +944,7 @@ func (r *renderer) opFind(t map[string]any, p *path, s *scope, d int) (any, *Ori
 	if !ok {
 		return nil, nil, templateErr("$find value must evaluate to an array")
 	}
-	key, names := eachKey(t, reEach)
+	key, names := eachKey(t, reEach())
 	if key == "" || len(t) != 2 {
 		return nil, nil, templateErr("$find requires exactly one other property, each(..)")
 	}
@@ -974,7 +975,7 @@ func (r *renderer) opFind(t map[string]any, p *path, s *scope, d int) (any, *Ori
 }
 
 func (r *renderer) opReduce(t map[string]any, p *path, s *scope, d int) (any, *Origin, error) {
-	if err := checkUndefined(t, "$reduce", reInitial, reEach3); err != nil {
+	if err := checkUndefined(t, "$reduce", reInitial(), reEach3()); err != nil {
 		return nil, nil, err
 	}
 	v, _, err := r.operand(t, "$reduce", p, s, d)
@@ -985,7 +986,7 @@ func (r *renderer) opReduce(t map[string]any, p *path, s *scope, d int) (any, *O
 	if !ok {
 		return nil, nil, templateErr("$reduce value must evaluate to an array")
 	}
-	key, names := eachKey(t, reEach3)
+	key, names := eachKey(t, reEach3())
 	if _, hasInit := t["initial"]; len(t) != 3 || key == "" || !hasInit {
 		return nil, nil, templateErr("$reduce must have exactly three properties")
 	}

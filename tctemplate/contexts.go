@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/dwshim/dwshim/internal/lazyre"
 )
 
 // Repo names the repository the made-up events come from.
@@ -15,7 +17,7 @@ type Repo struct{ Owner, Name string }
 // github.com repository.
 var DefaultRepo = Repo{Owner: "example-org", Name: "example-repo"}
 
-var githubURL = regexp.MustCompile(`https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)`)
+var githubURL = lazyre.New(`https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)`)
 
 // guessRepo returns the github.com repository the template names most
 // often: templates compare the event's repository with their own to pick
@@ -23,7 +25,7 @@ var githubURL = regexp.MustCompile(`https://github\.com/([A-Za-z0-9_.-]+)/([A-Za
 func guessRepo(text string) Repo {
 	count := map[Repo]int{}
 	best, n := DefaultRepo, 0
-	for _, m := range githubURL.FindAllStringSubmatch(text, -1) {
+	for _, m := range githubURL().FindAllStringSubmatch(text, -1) {
 		r := Repo{m[1], strings.TrimSuffix(m[2], ".git")}
 		if r.Name == "" || strings.ContainsAny(r.Owner, ".") {
 			continue
@@ -173,25 +175,25 @@ func inTreeContext(r Repo, tasksFor string) map[string]any {
 }
 
 var (
-	refLiteral = regexp.MustCompile(`refs/heads/[A-Za-z0-9_./-]*`)
+	refLiteral = lazyre.New(`refs/heads/[A-Za-z0-9_./-]*`)
 	// tasks_for compared with a literal, either way round, or tested
 	// against a list of them.
-	tasksForCmp  = regexp.MustCompile(`tasks_for\s*(?:\[[^\]]*\])?\s*[!=]=\s*["']([\w-]+)["']`)
-	tasksForCmp2 = regexp.MustCompile(`["']([\w-]+)["']\s*[!=]=\s*tasks_for\b`)
-	tasksForIn   = regexp.MustCompile(`tasks_for\s+in\s*\[([^\]]*)\]`)
-	quoted       = regexp.MustCompile(`["']([\w-]+)["']`)
+	tasksForCmp  = lazyre.New(`tasks_for\s*(?:\[[^\]]*\])?\s*[!=]=\s*["']([\w-]+)["']`)
+	tasksForCmp2 = lazyre.New(`["']([\w-]+)["']\s*[!=]=\s*tasks_for\b`)
+	tasksForIn   = lazyre.New(`tasks_for\s+in\s*\[([^\]]*)\]`)
+	quoted       = lazyre.New(`["']([\w-]+)["']`)
 )
 
 // declared returns the tasks_for values the template tests for.
 func declared(text string) map[string]bool {
 	out := map[string]bool{}
-	for _, re := range []*regexp.Regexp{tasksForCmp, tasksForCmp2} {
+	for _, re := range []*regexp.Regexp{tasksForCmp(), tasksForCmp2()} {
 		for _, m := range re.FindAllStringSubmatch(text, -1) {
 			out[m[1]] = true
 		}
 	}
-	for _, m := range tasksForIn.FindAllStringSubmatch(text, -1) {
-		for _, q := range quoted.FindAllStringSubmatch(m[1], -1) {
+	for _, m := range tasksForIn().FindAllStringSubmatch(text, -1) {
+		for _, q := range quoted().FindAllStringSubmatch(m[1], -1) {
 			out[q[1]] = true
 		}
 	}
@@ -206,7 +208,7 @@ func declared(text string) map[string]bool {
 // against them.
 func events(text string, r Repo) []Event {
 	branches := map[string]bool{}
-	for _, m := range refLiteral.FindAllString(text, -1) {
+	for _, m := range refLiteral().FindAllString(text, -1) {
 		b := strings.TrimPrefix(m, "refs/heads/")
 		switch {
 		case b == "":

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/lazyre"
 	"github.com/dwshim/dwshim/jsone"
 )
 
@@ -87,23 +87,23 @@ type Result struct {
 }
 
 var (
-	versionLine = regexp.MustCompile(`(?m)^["']?version["']?\s*:\s*["']?([01])["']?\s*(#.*)?$`)
-	tasksLine   = regexp.MustCompile(`(?m)^["']?tasks["']?\s*:`)
-	hookKeys    = regexp.MustCompile(`"(triggerSchema|schedule|bindings|hookId)"\s*:`)
-	taskKey     = regexp.MustCompile(`"task"\s*:\s*\{`)
+	versionLine = lazyre.New(`(?m)^["']?version["']?\s*:\s*["']?([01])["']?\s*(#.*)?$`)
+	tasksLine   = lazyre.New(`(?m)^["']?tasks["']?\s*:`)
+	hookKeys    = lazyre.New(`"(triggerSchema|schedule|bindings|hookId)"\s*:`)
+	taskKey     = lazyre.New(`"task"\s*:\s*\{`)
 )
 
 // Detect says whether data (a file's first bytes suffice) looks like a
 // template. It is a cheap sniff; Render decides for sure.
 func Detect(data []byte) Kind {
-	if m := versionLine.FindSubmatch(data); m != nil && tasksLine.Match(data) {
+	if m := versionLine().FindSubmatch(data); m != nil && tasksLine().Match(data) {
 		if m[1][0] == '0' {
 			return V0
 		}
 		return V1
 	}
 	t := bytes.TrimSpace(data)
-	if len(t) > 0 && t[0] == '{' && taskKey.Match(data) && hookKeys.Match(data) {
+	if len(t) > 0 && t[0] == '{' && taskKey().Match(data) && hookKeys().Match(data) {
 		return Hook
 	}
 	return None

@@ -3,12 +3,12 @@ package tctemplate
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/dwshim/dwshim/internal/lazyre"
 	"github.com/dwshim/dwshim/internal/yamljson"
 	"github.com/dwshim/dwshim/jsone"
 )
@@ -17,7 +17,7 @@ import (
 // it: json-parameterization's {{ }} substitution with the event's flat
 // details, then the tasks whose extra.github.events match the event.
 
-var mustache = regexp.MustCompile(`{{\s*(.*?)\s*}}`)
+var mustache = lazyre.New(`{{\s*(.*?)\s*}}`)
 
 // v0Details are the flat parameters of one event.
 func v0Details(r Repo, typ, branch string, now time.Time) map[string]any {
@@ -62,12 +62,12 @@ func substitute(v any, params map[string]any, now time.Time, depth int) (any, er
 	}
 	switch x := v.(type) {
 	case string:
-		if m := mustache.FindStringSubmatchIndex(x); m != nil && m[0] == 0 && m[1] == len(x) {
+		if m := mustache().FindStringSubmatchIndex(x); m != nil && m[0] == 0 && m[1] == len(x) {
 			return evalV0(x[m[2]:m[3]], params, now)
 		}
 		var err error
-		out := mustache.ReplaceAllStringFunc(x, func(s string) string {
-			sub := mustache.FindStringSubmatch(s)
+		out := mustache().ReplaceAllStringFunc(x, func(s string) string {
+			sub := mustache().FindStringSubmatch(s)
 			val, e := evalV0(sub[1], params, now)
 			if e != nil && err == nil {
 				err = e
