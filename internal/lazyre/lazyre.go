@@ -1,8 +1,3 @@
-// Package lazyre compiles a package's regular expressions when first used
-// rather than at program start: every dwshim command pays every linked
-// package's initialisation, and `dwshim local` starts a container in
-// about a third of a second, so a millisecond of regexps it never uses
-// (JSON-e's, .taskcluster.yml's) is worth deferring.
 package lazyre
 
 import (
