@@ -125,7 +125,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	died := e.watchExit(waitCtx, created.ID)
 	waiting := make(chan client.ContainerWaitResult, 1)
 	go func() {
-		waiting <- e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+		waiting <- buffered(e.cli.ContainerWait(waitCtx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit}))
 	}()
 	att, err := e.cli.ContainerAttach(ctx, created.ID, client.ContainerAttachOptions{Stream: true, Stdout: true, Stderr: true})
 	wait := <-waiting

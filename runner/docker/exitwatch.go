@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/events"
 	"github.com/moby/moby/client"
 
@@ -68,4 +69,24 @@ func (e *Engine) watchExit(ctx context.Context, id string) <-chan runner.Exit {
 		}
 	}()
 	return out
+}
+
+// buffered returns w with channels nobody has to read. The client's wait
+// goroutine sends its answer on an unbuffered channel: when the exit was
+// learnt from the "die" event and the wait's answer is never read, that
+// goroutine, and the connection it holds, would stay forever (one per
+// task in a long-running worker). The forwarder always ends: the client
+// sends exactly one answer, an error once the wait's context is cancelled.
+func buffered(w client.ContainerWaitResult) client.ContainerWaitResult {
+	res := make(chan container.WaitResponse, 1)
+	errs := make(chan error, 1)
+	go func() {
+		select {
+		case r := <-w.Result:
+			res <- r
+		case err := <-w.Error:
+			errs <- err
+		}
+	}()
+	return client.ContainerWaitResult{Result: res, Error: errs}
 }

@@ -258,7 +258,7 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 	sess.hijack = &att.HijackedResponse
 	waitCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	sess.stopWait = stop
-	sess.wait = e.cli.ContainerWait(waitCtx, sess.id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	sess.wait = buffered(e.cli.ContainerWait(waitCtx, sess.id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit}))
 	if _, err := e.cli.ContainerStart(ctx, sess.id, client.ContainerStartOptions{}); err != nil {
 		sess.Close()
 		return nil, wrap("start shell container", err)
