@@ -192,7 +192,6 @@ func (t *task) checkTaskImage(p *translate.DockerWorkerPayload) {
 		t.checkRefDependency(ptr, r)
 		return
 	}
-	t.addWarnings(translate.ImageTaskIDWarnings(p), "")
 	if t.isDef {
 		t.addWarnings(translate.ImageDependencyWarnings(p, t.deps), "")
 	}

@@ -56,10 +56,18 @@ func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 	w.checkExpiryYears(at, p)
 }
 
-// checkImage refuses an image artifact path or index namespace that is
-// empty or too long (imageFaults): the queue and the index cannot serve
-// it, and generic-worker's schema rejects the mount of either target.
+// checkImage refuses a task-image taskId that is not a slugid (no task
+// can have produced the image, and generic-worker's schema rejects the
+// mount), and an image artifact path or index namespace that is empty or
+// too long (imageFaults): the queue and the index cannot serve it, and
+// generic-worker's schema rejects the mount of either target. A taskgraph
+// task-reference there was replaced by a slugid placeholder
+// (taskfile.ReplaceRefs), so references pass.
 func (w *walker) checkImage(at string, p *DockerWorkerPayload) {
+	if p.Image.Kind == ImageTask && !isSlugID(p.Image.TaskID) {
+		w.problem(at+"/image/taskId", fmt.Sprintf(
+			"the image taskId %s is not a slugid (22 characters, as Taskcluster gives every task), so no task can have produced the image and generic-worker refuses it: name the image task's taskId", quoteShort(p.Image.TaskID)))
+	}
 	for _, f := range imageFaults(p) {
 		if f.Length == 0 {
 			w.problem(at+f.Pointer, fmt.Sprintf("the %s is empty, which generic-worker and Taskcluster refuse: name the image's %s", f.What, f.What))
@@ -108,6 +116,22 @@ func sortedKeysIf[V any](cond bool, m map[string]V) []string {
 // IsSlugID reports whether s is a v4 slugid, as Taskcluster's schemas
 // require of a taskId (the one slugid check).
 func IsSlugID(s string) bool { return isSlugID(s) }
+
+// isSlugID reports whether s matches the Taskcluster slugid pattern
+// ^[A-Za-z0-9_-]{8}[Q-T][A-Za-z0-9_-][CGKOSWaeimquy26-][A-Za-z0-9_-]{10}[AQgw]$.
+func isSlugID(s string) bool {
+	if len(s) != 22 {
+		return false
+	}
+	for i := 0; i < 22; i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	in := func(c byte, set string) bool { return slices.Contains([]byte(set), c) }
+	return s[8] >= 'Q' && s[8] <= 'T' && in(s[10], "CGKOSWaeimquy26-") && in(s[21], "AQgw")
+}
 
 // envNameProblem explains why name cannot be an environment variable
 // name, or returns "". envFile: d2g writes the variable to the env file
@@ -182,11 +206,10 @@ func (w *walker) checkArtifactExpiry(at string, p *DockerWorkerPayload, taskExpi
 // target (TargetD2G or TargetNative) one that generic-worker's schema
 // rejects although the docker-worker schema allows it and dwshim's Plan
 // runs it: for d2g, onExitStatus values below the minimum or repeated
-// (which the native target leaves out with a warning); for both, a
-// task-image taskId that is not a slugid. Everything else generic-worker's
-// schema rejects is refused by the decoder for every command (checks.go),
-// so the converted payload is valid by construction. Pointers are relative
-// to the payload.
+// (which the native target leaves out with a warning). Everything else
+// generic-worker's schema rejects is refused by the decoder for every
+// command (checks.go), so the converted payload is valid by construction.
+// Pointers are relative to the payload.
 func GenericWorkerRefusals(p *DockerWorkerPayload, target Target) []Problem {
 	var out []Problem
 	add := func(ptr, msg string) {
@@ -200,10 +223,6 @@ func GenericWorkerRefusals(p *DockerWorkerPayload, target Target) []Problem {
 				add(f.Pointer(), fmt.Sprintf("onExitStatus.%s value %d is listed twice (items must be unique)", f.List, f.Value))
 			}
 		}
-	}
-	im := p.Image
-	if im.Kind == ImageTask && !isSlugID(im.TaskID) {
-		add("/image/taskId", fmt.Sprintf("image taskId %s is not a slugid", quoteShort(im.TaskID)))
 	}
 	return out
 }

@@ -121,8 +121,6 @@ const (
 	// WarnD2GExitStatus: an onExitStatus value generic-worker's schema
 	// rejects in the d2g payload (below the minimum, or repeated).
 	WarnD2GExitStatus WarningCode = "d2g-exit-status"
-	// WarnTaskImageNotSlugID: a task-image's taskId is not a slugid.
-	WarnTaskImageNotSlugID WarningCode = "task-image-not-slugid"
 	// WarnMaxRunTimeClamped: maxRunTime is larger than a duration holds.
 	WarnMaxRunTimeClamped WarningCode = "max-run-time-clamped"
 	// WarnTaskImageDependency: the image task is not among the task's

@@ -52,7 +52,7 @@ func TestWarningConcerns(t *testing.T) {
 		{WarnNativeWorkerVariable, false, false, true},
 		{WarnMaxRunTimeClamped, true, false, true},
 		{WarnPoolCacheScope, false, true, true},
-		{WarnTaskImageNotSlugID, true, true, true},
+		{WarnTaskImageDependency, false, true, true},
 		{"", true, true, true}, // a warning without a code is shown everywhere
 	} {
 		if got := [3]bool{c.code.Concerns(TargetPlan), c.code.Concerns(TargetD2G), c.code.Concerns(TargetNative)}; got != [3]bool{c.pl, c.d2g, c.nat} {

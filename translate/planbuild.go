@@ -132,7 +132,6 @@ func (t *translator) warn(g grants) {
 	if p.Image.Kind == ImageIndexed && !g.proxy {
 		t.addWarning(WarnD2GIndexedImageProxy, "/image", "d2g target: an indexed-image forces the generic-worker taskclusterProxy feature on, although the container does not use it; pools with the proxy disabled reject the task")
 	}
-	t.res.Warnings = append(t.res.Warnings, ImageTaskIDWarnings(p)...)
 	if !p.Features.Artifacts {
 		t.addWarning(WarnD2GArtifactsDisableLogs, "/features/artifacts", "artifacts are disabled; in the d2g target this also disables the live and backing logs (the dwshim plan keeps them)")
 	}
@@ -156,30 +155,4 @@ func (t *translator) warn(g grants) {
 
 func (t *translator) addWarning(code WarningCode, ptr, msg string) {
 	t.res.Warnings = append(t.res.Warnings, Warning{Pointer: ptr, Message: msg, Code: code})
-}
-
-// ImageTaskIDWarnings flags a task-image whose taskId is not a slugid:
-// the image cannot be fetched, and generic-worker rejects the converted
-// payload. Pointers are relative to the payload.
-func ImageTaskIDWarnings(p *DockerWorkerPayload) []Warning {
-	if p.Image.Kind != ImageTask || isSlugID(p.Image.TaskID) {
-		return nil
-	}
-	return []Warning{{Pointer: "/image/taskId", Code: WarnTaskImageNotSlugID,
-		Message: fmt.Sprintf("%q is not a slugid: the image cannot be fetched, and generic-worker rejects the payload", p.Image.TaskID)}}
-}
-
-// isSlugID reports whether s matches the Taskcluster slugid pattern.
-func isSlugID(s string) bool {
-	if len(s) != 22 {
-		return false
-	}
-	for i := 0; i < 22; i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	in := func(c byte, set string) bool { return slices.Contains([]byte(set), c) }
-	return s[8] >= 'Q' && s[8] <= 'T' && in(s[10], "CGKOSWaeimquy26-") && in(s[21], "AQgw")
 }

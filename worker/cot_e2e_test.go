@@ -21,7 +21,7 @@ func TestE2EChainOfTrustImageArtifact(t *testing.T) {
 	requireDocker(t)
 	env := newTestEnv(t, tcfake.Options{})
 	tarball := testenv.CraftImage(t, e2eImage, "cot", nil, false)
-	if err := env.fake.UploadArtifact("COTIMAGE", "public/image.tar", tarball); err != nil {
+	if err := env.fake.UploadArtifact("COTIMAGEQACAAAAAAAAAAA", "public/image.tar", tarball); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(tarball)
@@ -30,7 +30,7 @@ func TestE2EChainOfTrustImageArtifact(t *testing.T) {
 	w := env.dockerWorker(t)
 	for _, id := range []string{"cot1", "cot2"} {
 		env.addTask(t, id, dwPayload("true", map[string]any{
-			"image":    map[string]any{"type": "task-image", "taskId": "COTIMAGE", "path": "public/image.tar"},
+			"image":    map[string]any{"type": "task-image", "taskId": "COTIMAGEQACAAAAAAAAAAA", "path": "public/image.tar"},
 			"features": map[string]any{"chainOfTrust": true}}), nil)
 	}
 	if code := runWorker(context.Background(), w)(t); code != 0 {

@@ -62,10 +62,12 @@ func TestD2GExecutorRejections(t *testing.T) {
 			"[taskcluster:error] malformed-payload: the task cannot run (2 problem(s)):",
 			"[taskcluster:error]   /payload/image: not a valid image reference",
 			"[taskcluster:error]   /scopes: missing docker-worker:capability:privileged"}},
-		"native":      {map[string]any{"command": []string{"true"}}, []string{`/payload: required property "image" is missing`}},
-		"maxrun":      {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
-		"proxy":       {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
-		"notjson":     {nil, []string{"/payload: must be an object"}},
+		"native":  {map[string]any{"command": []string{"true"}}, []string{`/payload: required property "image" is missing`}},
+		"maxrun":  {validPayload(map[string]any{"maxRunTime": 7200}), []string{"task's maxRunTime of 2h0m0s exceeded allowed maximum of 1h0m0s", "[d2g] /features/dind: not supported"}},
+		"proxy":   {validPayload(map[string]any{"features": map[string]any{"taskclusterProxy": true}}), []string{"task requests the taskcluster proxy (features.taskclusterProxy), which this worker (dwshim-test/wt) does not provide"}},
+		"notjson": {nil, []string{"/payload: must be an object"}},
+		"imageslugid": {validPayload(map[string]any{"image": map[string]any{"type": "task-image", "taskId": "IMGTASK", "path": "public/image.tar"}}),
+			[]string{`[taskcluster:error]   /payload/image/taskId: the image taskId "IMGTASK" is not a slugid`}},
 		"interactive": {validPayload(map[string]any{"features": map[string]any{"interactive": true}}), []string{"task requests an interactive shell (features.interactive), but this worker pool (dwshim-test/wt) has enableInteractive off"}},
 	}
 	for id, c := range cases {

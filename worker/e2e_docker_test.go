@@ -354,14 +354,14 @@ func TestE2EImageArtifacts(t *testing.T) {
 		t.Fatalf("docker save: %v", err)
 	}
 	env := newTestEnv(t, tcfake.Options{})
-	if err := env.fake.UploadArtifact("IMGTASK", "public/image.tar", tarball); err != nil {
+	if err := env.fake.UploadArtifact("IMGTASK0QACAAAAAAAAAAA", "public/image.tar", tarball); err != nil {
 		t.Fatal(err)
 	}
-	env.fake.InsertIndex("project.dwshim.images.busybox", "IMGTASK")
+	env.fake.InsertIndex("project.dwshim.images.busybox", "IMGTASK0QACAAAAAAAAAAA")
 	env.cfg.NumberOfTasksToRun = 3
 	w := env.dockerWorker(t)
-	taskImage := map[string]any{"type": "task-image", "taskId": "IMGTASK", "path": "public/image.tar"}
-	deps := map[string]any{"dependencies": []string{"IMGTASK"}}
+	taskImage := map[string]any{"type": "task-image", "taskId": "IMGTASK0QACAAAAAAAAAAA", "path": "public/image.tar"}
+	deps := map[string]any{"dependencies": []string{"IMGTASK0QACAAAAAAAAAAA"}}
 	env.addTask(t, "ti1", dwPayload("echo from task image", map[string]any{"image": taskImage}), deps)
 	env.addTask(t, "ti2", dwPayload("echo again", map[string]any{"image": taskImage}), deps)
 	env.addTask(t, "ix", dwPayload("echo from indexed image", map[string]any{"image": map[string]any{
@@ -385,7 +385,7 @@ func TestE2EImageArtifacts(t *testing.T) {
 	}
 	downloads := 0
 	for _, c := range env.fake.Calls() {
-		if c.Route == "queue.getLatestArtifact" && c.TaskID == "IMGTASK" {
+		if c.Route == "queue.getLatestArtifact" && c.TaskID == "IMGTASK0QACAAAAAAAAAAA" {
 			downloads++
 		}
 	}

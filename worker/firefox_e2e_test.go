@@ -61,7 +61,7 @@ func TestE2EFirefoxBatch(t *testing.T) {
 	if err != nil {
 		t.Fatalf("docker save: %v", err)
 	}
-	if err := env.fake.UploadArtifact("FFIMAGE", "public/image.tar", tarball); err != nil {
+	if err := env.fake.UploadArtifact("FFIMAGE0QACAAAAAAAAAAA", "public/image.tar", tarball); err != nil {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(tarball)
@@ -72,7 +72,7 @@ func TestE2EFirefoxBatch(t *testing.T) {
 			image = privateRef
 		}
 		if id == "ff-5" || id == "ff-6" {
-			image = map[string]any{"type": "task-image", "taskId": "FFIMAGE", "path": "public/image.tar"}
+			image = map[string]any{"type": "task-image", "taskId": "FFIMAGE0QACAAAAAAAAAAA", "path": "public/image.tar"}
 		}
 		env.addTask(t, id, dwPayload(script, map[string]any{
 			"image":        image,
@@ -81,7 +81,7 @@ func TestE2EFirefoxBatch(t *testing.T) {
 			"features":     map[string]any{"taskclusterProxy": true, "chainOfTrust": true},
 			"log":          logName,
 			"artifacts":    map[string]any{"public/build/out.txt": map[string]any{"type": "file", "path": "/builds/worker/artifacts-out.txt"}},
-		}), map[string]any{"scopes": scopes, "dependencies": []string{"FFIMAGE"}})
+		}), map[string]any{"scopes": scopes, "dependencies": []string{"FFIMAGE0QACAAAAAAAAAAA"}})
 	}
 	wait := runWorker(context.Background(), w)
 	logs := map[string]string{}

@@ -27,7 +27,8 @@ func imageID(t *testing.T, ref string) string {
 func TestE2EImageIsolation(t *testing.T) {
 	requireDocker(t)
 	named := "dwshim-test/worker-isolation-named:latest"
-	victimTag := testenv.ArtifactTag(e2eImageRepo, "task/VICTIM/public/image.tar")
+	const attackerTask, victimTask = "ATTACKERQACAAAAAAAAAAA", "VICTIM00QACAAAAAAAAAAA"
+	victimTag := testenv.ArtifactTag(e2eImageRepo, "task/"+victimTask+"/public/image.tar")
 	for _, tag := range []string{named, victimTag} {
 		if out, err := exec.Command("docker", "tag", e2eImage, tag).CombinedOutput(); err != nil {
 			t.Fatalf("docker tag: %v: %s", err, out)
@@ -37,17 +38,17 @@ func TestE2EImageIsolation(t *testing.T) {
 	baseID := imageID(t, e2eImage)
 	env := newTestEnv(t, tcfake.Options{})
 	attacker := testenv.CraftImage(t, e2eImage, "attacker", []string{victimTag, named}, true)
-	if err := env.fake.UploadArtifact("ATTACKER", "public/image.tar", attacker); err != nil {
+	if err := env.fake.UploadArtifact(attackerTask, "public/image.tar", attacker); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.fake.UploadArtifact("VICTIM", "public/image.tar", testenv.CraftImage(t, e2eImage, "victim", nil, false)); err != nil {
+	if err := env.fake.UploadArtifact(victimTask, "public/image.tar", testenv.CraftImage(t, e2eImage, "victim", nil, false)); err != nil {
 		t.Fatal(err)
 	}
 	env.cfg.NumberOfTasksToRun = 2
 	w := env.dockerWorker(t)
-	for _, who := range []string{"ATTACKER", "VICTIM"} {
-		env.addTask(t, strings.ToLower(who), dwPayload("echo image=$WHO", map[string]any{
-			"image": map[string]any{"type": "task-image", "taskId": who, "path": "public/image.tar"}}), nil)
+	for who, task := range map[string]string{"attacker": attackerTask, "victim": victimTask} {
+		env.addTask(t, who, dwPayload("echo image=$WHO", map[string]any{
+			"image": map[string]any{"type": "task-image", "taskId": task, "path": "public/image.tar"}}), nil)
 	}
 	if code := runWorker(context.Background(), w)(t); code != 0 {
 		t.Fatalf("exit %d", code)

@@ -255,10 +255,10 @@ func TestLocalImageFileAndRootURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fake.UploadArtifact("IMGTASK0000000000000000", "public/image.tar", data); err != nil {
+	if err := fake.UploadArtifact("IMGTASK0QACAAAAAAAAAAA", "public/image.tar", data); err != nil {
 		t.Fatal(err)
 	}
-	fake.InsertIndex("project.images.busybox", "IMGTASK0000000000000000")
+	fake.InsertIndex("project.images.busybox", "IMGTASK0QACAAAAAAAAAAA")
 	t.Setenv("XDG_CACHE_HOME", t.TempDir())
 	t.Setenv("TASKCLUSTER_CLIENT_ID", "")
 	code, out, stderr := runCLI(t, payload, "local", "--artifacts", t.TempDir(), "--root-url", fake.RootURL(), "-")
@@ -275,7 +275,7 @@ func TestLocalImageFileAndRootURL(t *testing.T) {
 	// queue (TASKCLUSTER_ROOT_URL), the task-image from its artifact.
 	const taskID = "LocalTaskId0123456789A"
 	def := tcfake.MinimalTask("proj-local/docker", map[string]any{
-		"image":      map[string]any{"type": "task-image", "taskId": "IMGTASK0000000000000000", "path": "public/image.tar"},
+		"image":      map[string]any{"type": "task-image", "taskId": "IMGTASK0QACAAAAAAAAAAA", "path": "public/image.tar"},
 		"maxRunTime": 60, "command": []string{"sh", "-c", `echo "ids=$TASK_ID/$RUN_ID/$TASKCLUSTER_WORKER_POOL"`},
 	})
 	if err := fake.AddTask(taskID, def); err != nil {

@@ -27,7 +27,7 @@ payload:
 		def.WorkerType != "wt" || def.Payload["image"] != "x" || def.Expires.Year() != 2030 {
 		t.Errorf("task definition: %+v", def)
 	}
-	pl, err := decodeInput([]byte(`{"image": {"type": "task-image", "taskId": "t", "path": "p"}, "maxRunTime": 1}`))
+	pl, err := decodeInput([]byte(`{"image": {"type": "task-image", "taskId": "IMGTASK0QACAAAAAAAAAAA", "path": "p"}, "maxRunTime": 1}`))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestLocalImageIsolation(t *testing.T) {
 	old := localImageRepo
 	localImageRepo = repo
 	named := "dwshim-test/local-isolation-named:latest"
-	const attackerTask, victimTask = "ATTACKER00000000000000", "VICTIM0000000000000000"
+	const attackerTask, victimTask = "ATTACKERQACAAAAAAAAAAA", "VICTIM00QACAAAAAAAAAAA"
 	victimTag := testenv.ArtifactTag(repo, "task/"+victimTask+"/public/image.tar")
 	t.Cleanup(func() {
 		localImageRepo = old
@@ -42,9 +42,12 @@ func TestLocalImageIsolation(t *testing.T) {
 	fake := tcfake.New(tcfake.Options{})
 	fake.Start()
 	defer fake.Close()
-	for task, tags := range map[string][]string{attackerTask: {victimTag, named}, victimTask: nil} {
-		who := strings.ToLower(strings.TrimRight(task, "0"))
-		data := testenv.CraftImage(t, localTestImage, who, tags, tags != nil)
+	for _, c := range []struct {
+		task, who string
+		tags      []string
+	}{{attackerTask, "attacker", []string{victimTag, named}}, {victimTask, "victim", nil}} {
+		task, tags := c.task, c.tags
+		data := testenv.CraftImage(t, localTestImage, c.who, tags, tags != nil)
 		if err := fake.UploadArtifact(task, "public/image.tar", data); err != nil {
 			t.Fatal(err)
 		}

@@ -45,6 +45,9 @@ var verdictMutations = map[string]func(p map[string]any){
 	"image path too long": func(p map[string]any) {
 		p["image"] = map[string]any{"type": "indexed-image", "namespace": "a", "path": strings.Repeat("p", 1025)}
 	},
+	"image taskId not slugid": func(p map[string]any) {
+		p["image"] = map[string]any{"type": "task-image", "taskId": "IMGTASK", "path": "public/image.tar"}
+	},
 	"expires past 9999 UTC": func(p map[string]any) {
 		obj(p, "artifacts")["x"] = map[string]any{"type": "file", "path": "/x", "expires": "9999-12-31T23:59:59-01:00"}
 	},
