@@ -13,10 +13,11 @@ import (
 // time, so that lint, convert, local and run refuse it up front, alike
 // (issue 9): NUL bytes (no process can receive them), env names the
 // docker --env-file d2g writes cannot carry, artifact names the queue or
-// the artifact upload refuse, cache names docker-worker refused, and what
-// generic-worker's schema rejects in either target's payload (an empty
-// cache name, image artifact path or index namespace, over-long ones, an
-// expiry outside Taskcluster's years). at is the payload's pointer.
+// the artifact upload refuse, cache names docker-worker refused, a
+// task-image taskId that is not a slugid, and what generic-worker's
+// schema rejects in either target's payload (an empty cache name, image
+// artifact path or index namespace, over-long ones, an expiry outside
+// Taskcluster's years). at is the payload's pointer.
 func (w *walker) checkPayload(at string, p *DockerWorkerPayload) {
 	w.kind = ProblemRunTime
 	defer func() { w.kind = ProblemSchema }()
