@@ -116,19 +116,12 @@ Exit status: 0 converted, 1 a task has problems, 2 usage error.`,
 	return cmd
 }
 
-// loadConfig reads the d2gConfig of a generic-worker config file
-// (poolConfig), or returns upstream's offline config.
+// loadConfig is poolD2GConfig for convert, which warns that a pool with
+// d2g off refuses what it converts.
 func loadConfig(file string) (translate.Config, []string, error) {
-	if file == "" {
-		return translate.OfflineConfig(), nil, nil
-	}
-	gw, warns, err := poolConfig(file)
-	if err != nil {
-		return translate.Config{}, nil, err
-	}
-	if !gw.D2GConfig.EnableD2G {
+	cfg, warns, err := poolD2GConfig(file)
+	if err == nil && !cfg.EnableD2G {
 		warns = append(warns, fmt.Sprintf("%s: d2gConfig.enableD2G is false: a worker with this config refuses docker-worker payloads", file))
 	}
-	cfg, err := hostD2GConfig(gw.D2GConfig)
 	return cfg, warns, err
 }

@@ -372,18 +372,10 @@ func imageFetcher(f localFlags, img plan.Image, sio localIO, bar *termLines) (ru
 	return nil, usageError{fmt.Sprintf("the task's image is a %s: pass --image-file FILE, or --root-url URL to fetch it", img)}
 }
 
-// loadD2GConfig reads d2gConfig from a generic-worker config file
-// (poolConfig); without a file, the offline CLI's config. dwshim local
-// always runs the task through d2g, so enableD2G is set.
+// loadD2GConfig is poolD2GConfig for local, which always runs the task
+// through d2g, so enableD2G is set.
 func loadD2GConfig(file string) (translate.Config, []string, error) {
-	if file == "" {
-		return translate.OfflineConfig(), nil, nil
-	}
-	gw, warns, err := poolConfig(file)
-	if err != nil {
-		return translate.Config{}, nil, err
-	}
-	cfg, err := hostD2GConfig(gw.D2GConfig)
+	cfg, warns, err := poolD2GConfig(file)
 	cfg.EnableD2G = true
 	return cfg, warns, err
 }

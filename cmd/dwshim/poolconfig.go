@@ -26,6 +26,20 @@ func poolConfig(file string) (gwconfig.Config, []string, error) {
 	return c, warns, nil
 }
 
+// poolD2GConfig is the d2gConfig of a --config file (poolConfig), completed
+// on this host (hostD2GConfig); without a file, upstream's offline config.
+func poolD2GConfig(file string) (translate.Config, []string, error) {
+	if file == "" {
+		return translate.OfflineConfig(), nil, nil
+	}
+	gw, warns, err := poolConfig(file)
+	if err != nil {
+		return translate.Config{}, nil, err
+	}
+	cfg, err := hostD2GConfig(gw.D2GConfig)
+	return cfg, warns, err
+}
+
 // hostD2GConfig completes a d2gConfig on this host: with allowGPUs, the
 // host's /dev/nvidia* devices, as d2g reads them.
 func hostD2GConfig(c translate.Config) (translate.Config, error) {
