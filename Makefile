@@ -2,10 +2,14 @@
 SHELL := /bin/bash
 GO ?= go
 BIN := bin/dwshim
-SHARED ?= $(abspath ../shared)
+# The reference data (corpus, spec), found in this order: $DWSHIM_SHARED,
+# ../shared, and, in a clone of a local checkout (git clone . /tmp/x), the
+# shared/ beside the checkout it was cloned from.
+ORIGIN := $(shell git config --get remote.origin.url 2>/dev/null)
+SHARED ?= $(or $(DWSHIM_SHARED),$(patsubst %/corpus,%,$(firstword $(wildcard $(abspath ../shared)/corpus $(if $(filter /%,$(ORIGIN)),$(abspath $(ORIGIN)/../shared)/corpus)))),$(abspath ../shared))
 export DWSHIM_SHARED := $(SHARED)
 
-.PHONY: all build dist test test-env test-go jsone-spec vet fmt-check tidy-check bench fuzz soak demo demo-worker clean tools
+.PHONY: all build dist test shared-check test-env test-go jsone-spec vet fmt-check tidy-check bench fuzz soak demo demo-worker clean tools
 
 # The real worker-runner the tests run dwshim under: start-worker from the
 # v44 module, built from the separate tools module (tools/go.mod) into the
@@ -24,7 +28,12 @@ dist:
 	$(GO) -C tools/dist run . -root $(CURDIR) -out $(CURDIR)/dist $(if $(VERSION),-version $(VERSION))
 
 # test: install and start what the tests need, then run every test.
-test: test-env tools fmt-check tidy-check vet test-go jsone-spec
+test: shared-check test-env tools fmt-check tidy-check vet test-go jsone-spec
+
+# shared-check: the tests read the reference data; without it they would
+# skip, so make test stops and says where it looked.
+shared-check:
+	@test -d "$(SHARED)/corpus" || { echo "make test: the reference data (shared/: corpus, spec) is not at $(SHARED): put it beside the checkout or set DWSHIM_SHARED=DIR" >&2; exit 2; }
 
 tools:
 	cd tools && $(GO) build -trimpath -o $(START_WORKER) github.com/taskcluster/taskcluster/v44/tools/worker-runner/cmd/start-worker
