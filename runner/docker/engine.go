@@ -192,6 +192,17 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 		}
 	case <-ctx.Done():
 	}
+	if waited.fromEvent && waited.exit.Code == 137 && !waited.exit.OOMKilled {
+		// Killed, and no "oom" event before the "die": the daemon's two
+		// events are not strictly ordered, so the container's state once
+		// the wait answers says whether it ran out of memory.
+		waited.fromEvent = false
+		select {
+		case <-wait.Result:
+		case <-wait.Error:
+		case <-ctx.Done():
+		}
+	}
 	ex := waited.exit
 	if !waited.fromEvent {
 		ex, err = e.exitOf(context.WithoutCancel(ctx), created.ID)
