@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks for `dwshim local` (run by make bench, after make build):
 #  (a) a trivial task (`true`) through bin/dwshim local vs plain
-#      `docker run --rm`, N runs each, interleaved: mean ms and ratio;
+#      `docker run --rm`, and the daemon's own cost (enginefloor), N runs
+#      each, interleaved: medians, means and ratios;
 #  (b) a task printing 1 GiB of log: peak RSS of dwshim, bytes nothing lost;
 #  (c) a task writing a 1 GiB directory artifact: peak RSS, bytes match.
 # Needs the Docker daemon and the test images (scripts/test-env.sh images).
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 # N: runs per side in (a). LOG_BYTES, ART_BYTES: sizes for (b) and (c)
 # (1 GiB each; the Docker daemon's log path can be slow on a loaded host,
 # ~1 MB/s, so LOG_BYTES=67108864 gives a quicker run).
-N=${N:-10}
+N=${N:-20}
 LOG_BYTES=${LOG_BYTES:-1073741824}
 ART_BYTES=${ART_BYTES:-1073741824}
 IMAGE=dwshim-test/busybox:latest
@@ -25,25 +26,67 @@ bash scripts/test-env.sh images >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-ms() { echo $(( $(date +%s%N) / 1000000 )); }
-
-# (a) trivial task.
+# (a) trivial task: three sides, each timed as a whole process, interleaved
+# (each round starts with the next side); medians and means:
+#  - dwshim local of the task;
+#  - docker run --rm of the same image and command (the yardstick);
+#  - enginefloor (internal/cmd/enginefloor): the least an Engine API client
+#    can do for the container dwshim creates (ping, create, attach and
+#    events, start, output until "die"): what the daemon itself costs.
+# After each run the daemon is left to finish and go idle (dwshim and
+# enginefloor exit at "die" and leave the removal to the daemon's
+# auto-remove, which docker run waits for), so that no side is timed while
+# the daemon still works on another's container.
 cat >"$work/true.json" <<EOF
 {"image": "$IMAGE", "command": ["true"], "maxRunTime": 60}
 EOF
-"$BIN" local --artifacts "$work/a" "$work/true.json" >/dev/null 2>&1 # warm up
-docker run --rm "$IMAGE" true
-tot_d=0
-tot_r=0
+# The container dwshim local creates for that task (runner/docker's spec:
+# TTY, no log driver, auto-remove, /dev/shm size, extra host, env, labels).
+cat >"$work/floor.json" <<EOF
+{"Image": "$IMAGE", "Cmd": ["true"], "Tty": true, "AttachStdout": true, "AttachStderr": true,
+ "Env": ["RUN_ID=0", "TASKCLUSTER_WORKER_GROUP=local", "TASK_GROUP_ID=fJUE8d1OS8mXrqlmZ0jWKA", "TASK_ID=fJUE8d1OS8mXrqlmZ0jWKA"],
+ "Labels": {"dwshim.kind": "container", "dwshim.bench": "floor"},
+ "HostConfig": {"LogConfig": {"Type": "none"}, "AutoRemove": true, "ShmSize": 1800000000,
+                "ExtraHosts": ["localhost.localdomain:127.0.0.1"]}}
+EOF
+FLOOR=$work/enginefloor
+go build -o "$FLOOR" ./internal/cmd/enginefloor
+settle() {
+  while [ -n "$(docker ps -aq --filter ancestor="$IMAGE")" ]; do sleep 0.05; done
+  sleep 0.2
+}
+side() {
+  case $1 in
+    dwshim) "$BIN" local --artifacts "$work/a" "$work/true.json" >/dev/null 2>&1 ;;
+    docker) docker run --rm "$IMAGE" true ;;
+    floor) "$FLOOR" -body "$work/floor.json" ;;
+  esac
+}
+sides=(dwshim docker floor)
+for s in "${sides[@]}"; do side "$s"; settle; done # warm up
+: >"$work/times"
 for i in $(seq "$N"); do
-  s=$(ms); "$BIN" local --artifacts "$work/a" "$work/true.json" >/dev/null 2>&1; e=$(ms)
-  tot_d=$((tot_d + e - s))
-  s=$(ms); docker run --rm "$IMAGE" true; e=$(ms)
-  tot_r=$((tot_r + e - s))
+  for j in 0 1 2; do
+    s=${sides[$(((i + j) % 3))]}
+    t0=$(date +%s%N); side "$s"; t1=$(date +%s%N)
+    echo "$s $(((t1 - t0) / 1000))" >>"$work/times"
+    settle
+  done
 done
-mean_d=$((tot_d / N))
-mean_r=$((tot_r / N))
-ratio=$(awk -v a="$mean_d" -v b="$mean_r" 'BEGIN{printf "%.2f", a/b}')
+# stat SIDE median|mean: milliseconds, one decimal.
+stat() {
+  awk -v s="$1" '$1 == s {print $2}' "$work/times" | sort -n | awk -v w="$2" '
+    {v[NR] = $1; t += $1}
+    END {
+      if (w == "mean") { printf "%.1f", t / NR / 1000; exit }
+      m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%.1f", m / 1000
+    }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+med_d=$(stat dwshim median) med_r=$(stat docker median) med_f=$(stat floor median)
+mean_d=$(stat dwshim mean) mean_r=$(stat docker mean) mean_f=$(stat floor mean)
+own=$(awk -v a="$med_d" -v b="$med_f" 'BEGIN {printf "%.1f", a - b}')
 
 rss_kib() { awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$1"; }
 
@@ -69,11 +112,14 @@ art_bytes=$(find "$work/c" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}
 art_ok=$([ "$art_bytes" = $((ART_BYTES / 4 * 4)) ] && echo ok || echo MISMATCH)
 
 goal() { [ "$1" -le $((64 * 1024)) ] && echo ok || echo OVER; }
-printf '\n%-34s %14s %10s\n' "benchmark (dwshim local)" "figure" "goal"
-printf '%-34s %11s ms %10s\n' "(a) trivial task, dwshim local" "$mean_d" ""
-printf '%-34s %11s ms %10s\n' "(a) trivial task, docker run --rm" "$mean_r" ""
-printf '%-34s %14s %10s\n' "(a) ratio dwshim/docker" "$ratio" "<= 0.8"
-printf '%-34s %10s KiB %10s\n' "(b) log $LOG_BYTES B, peak RSS" "$log_rss" "$(goal "$log_rss")"
-printf '%-34s %14s %10s\n' "(b) log lines (want $want_lines)" "$log_lines" "$log_ok"
-printf '%-34s %10s KiB %10s\n' "(c) artifact $ART_BYTES B, peak RSS" "$art_rss" "$(goal "$art_rss")"
-printf '%-34s %14s %10s\n' "(c) artifact bytes" "$art_bytes" "$art_ok"
+printf '\n%-42s %18s %8s\n' "benchmark (dwshim local), N=$N" "median (mean)" "goal"
+printf '%-42s %18s %8s\n' "(a) trivial task, dwshim local" "$med_d ($mean_d) ms" ""
+printf '%-42s %18s %8s\n' "(a) trivial task, docker run --rm" "$med_r ($mean_r) ms" ""
+printf '%-42s %18s %8s\n' "(a) trivial task, engine floor" "$med_f ($mean_f) ms" ""
+printf '%-42s %18s %8s\n' "(a) ratio dwshim / docker run" "$(ratio "$med_d" "$med_r") ($(ratio "$mean_d" "$mean_r"))" "<= 0.8"
+printf '%-42s %18s %8s\n' "(a) ratio floor / docker run" "$(ratio "$med_f" "$med_r") ($(ratio "$mean_f" "$mean_r"))" ""
+printf '%-42s %18s %8s\n' "(a) dwshim's own time (dwshim - floor)" "$own ms" ""
+printf '%-42s %14s KiB %8s\n' "(b) log $LOG_BYTES B, peak RSS" "$log_rss" "$(goal "$log_rss")"
+printf '%-42s %18s %8s\n' "(b) log lines (want $want_lines)" "$log_lines" "$log_ok"
+printf '%-42s %14s KiB %8s\n' "(c) artifact $ART_BYTES B, peak RSS" "$art_rss" "$(goal "$art_rss")"
+printf '%-42s %18s %8s\n' "(c) artifact bytes" "$art_bytes" "$art_ok"
