@@ -18,10 +18,14 @@ import (
 )
 
 func main() {
-	sock := flag.String("socket", "/var/run/docker.sock", "the daemon's Unix socket")
+	def := "/var/run/docker.sock"
+	if h, ok := strings.CutPrefix(os.Getenv("DOCKER_HOST"), "unix://"); ok {
+		def = h // the daemon dwshim and docker talk to
+	}
+	sock := flag.String("socket", def, "the daemon's Unix socket (default: $DOCKER_HOST's when it is one)")
 	bodyFile := flag.String("body", "", "JSON body of the container create request")
 	flag.Parse()
-	code, err := run(*sock, *bodyFile)
+	code, err := run(*sock, *bodyFile, os.Stdout)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "enginefloor:", err)
 		os.Exit(125)
@@ -29,7 +33,9 @@ func main() {
 	os.Exit(code)
 }
 
-func run(sock, bodyFile string) (int, error) {
+// run runs the container and copies its output to out; it returns the
+// container's exit code.
+func run(sock, bodyFile string, out io.Writer) (int, error) {
 	body, err := os.ReadFile(bodyFile)
 	if err != nil {
 		return 0, err
@@ -102,7 +108,7 @@ func run(sock, bodyFile string) (int, error) {
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		io.Copy(os.Stdout, att)
+		io.Copy(out, att)
 	}()
 	start, err := cl.Post(base+"/containers/"+id+"/start", "", nil)
 	if err != nil {
