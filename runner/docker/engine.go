@@ -98,7 +98,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	// may still make the container after Destroy has looked for it, leaving
 	// it behind in the Created state. It is bounded by killGrace instead.
 	cctx, cancelCreate := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
-	autoRemove := e.opts.AutoRemove && len(t.Plan.Artifacts) == 0 && len(t.Plan.Caches) == 0 && !t.IsolatedNetwork
+	autoRemove := e.autoRemovable(t)
 	spec.HostConfig.AutoRemove = autoRemove
 	created, err := e.cli.ContainerCreate(cctx, spec)
 	cancelCreate()
@@ -214,6 +214,17 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 	}
 	ex.PidsLimitReached = reached
 	return ex, err
+}
+
+// autoRemovable reports whether the daemon may remove t's container as
+// soon as it exits (Options.AutoRemove): nothing of it is needed after the
+// exit. Not with a memory limit: when the daemon's "oom" event comes after
+// "die" (they are not ordered), only the stopped container's state says
+// that it ran out of memory, and an auto-removed one is gone by then
+// (Docker 20.10 drops an event for a container it no longer has).
+func (e *Engine) autoRemovable(t *runner.Task) bool {
+	p := t.Plan
+	return e.opts.AutoRemove && len(p.Artifacts) == 0 && len(p.Caches) == 0 && !t.IsolatedNetwork && p.Limits.MemoryBytes == 0
 }
 
 // errKill is awaitExit's answer when ctx ended first: kill the container.

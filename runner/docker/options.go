@@ -50,8 +50,9 @@ type Options struct {
 	// engine creates (tests use dwshim.test=<name>).
 	ExtraLabels map[string]string
 	// AutoRemove lets the daemon remove the container of a task with no
-	// artifacts, caches or network of its own as soon as it exits (dwshim
-	// local): nothing is copied out or released after it, Destroy does not
+	// artifacts, caches, network of its own or memory limit as soon as it
+	// exits (dwshim local): nothing is copied out or released after it,
+	// and its state is not needed to tell an OOM kill; Destroy does not
 	// wait for the removal, and such a container never outlives a dwshim
 	// that was killed.
 	AutoRemove bool
