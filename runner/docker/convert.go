@@ -36,6 +36,7 @@ const (
 	kindTaskVolume = "task-volume"
 	kindCache      = "cache"
 	kindNetwork    = "network"
+	kindSnapshot   = "snapshot" // an image committed for dwshim local --shell
 )
 
 // ArtifactRepo is the default repository loaded image artifacts are

@@ -24,7 +24,8 @@ func (e *Engine) Sweep(ctx context.Context, workerID string) error {
 }
 
 // removeLabelled removes the containers (with anonymous volumes), per-task
-// volumes and networks that carry label ("key=value").
+// volumes, networks and shell snapshot images that carry label
+// ("key=value").
 func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 	var errs []error
 	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
@@ -62,7 +63,42 @@ func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 			errs = append(errs, wrap(fmt.Sprintf("remove network %q", n.Name), err))
 		}
 	}
+	snaps, err := e.snapshots(ctx, label)
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, id := range snaps {
+		if _, err := e.cli.ImageRemove(ctx, id, client.ImageRemoveOptions{Force: true}); err != nil && !cerrdefs.IsNotFound(err) {
+			errs = append(errs, wrap("remove shell snapshot image "+shortID(id), err))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// snapshots lists the IDs of the shell snapshot images (ShellContainer)
+// that carry label ("key=value").
+func (e *Engine) snapshots(ctx context.Context, label string) ([]string, error) {
+	imgs, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", label, LabelKind+"="+kindSnapshot)})
+	if err != nil {
+		return nil, wrap("list images", err)
+	}
+	var ids []string
+	for _, img := range imgs.Items {
+		// Filters on one key are ORed by some daemons: check both labels.
+		if img.Labels[LabelKind] == kindSnapshot && hasLabel(img.Labels, label) {
+			ids = append(ids, img.ID)
+		}
+	}
+	return ids, nil
+}
+
+// shortID is an image or container ID as docker prints it.
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }
 
 func hasLabel(labels map[string]string, kv string) bool {
@@ -144,7 +180,8 @@ func (e *Engine) GC(ctx context.Context) error {
 }
 
 // SweepOrphans removes what dead owners left behind: for every value of
-// label key on a container, task volume or network for which orphan(value)
+// label key on a container, task volume, network or shell snapshot image
+// for which orphan(value)
 // says its owner is gone, everything labelled key=value (as Sweep). dwshim
 // local labels its objects with its process, so a run killed with SIGKILL
 // is cleaned up by the next one.
@@ -172,6 +209,15 @@ func (e *Engine) SweepOrphans(ctx context.Context, key string, orphan func(value
 	for _, v := range vs.Items {
 		if v.Labels[LabelKind] == kindTaskVolume {
 			values[v.Labels[key]] = true
+		}
+	}
+	imgs, err := e.cli.ImageList(ctx, client.ImageListOptions{Filters: make(client.Filters).Add("label", key, LabelKind+"="+kindSnapshot)})
+	if err != nil {
+		return wrap("list images", err)
+	}
+	for _, img := range imgs.Items {
+		if img.Labels[LabelKind] == kindSnapshot {
+			values[img.Labels[key]] = true
 		}
 	}
 	var errs []error

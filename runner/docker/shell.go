@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -199,7 +202,12 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 		if s.containerID == "" {
 			return nil, fmt.Errorf("shell for task %q: no container to snapshot", t.Key)
 		}
-		c, err := e.cli.ContainerCommit(ctx, s.containerID, client.ContainerCommitOptions{Comment: "dwshim local --shell snapshot of " + t.Key})
+		// Labelled as the task's other objects (the owner's label
+		// included), so that what a killed run left is swept with them.
+		c, err := e.cli.ContainerCommit(ctx, s.containerID, client.ContainerCommitOptions{
+			Comment: "dwshim local --shell snapshot of " + t.Key,
+			Changes: labelChanges(taskLabels(t, kindSnapshot, e.opts.ExtraLabels)),
+		})
 		if err != nil {
 			return nil, wrap("snapshot the task's container", err)
 		}
@@ -267,6 +275,16 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 		_ = sess.Resize(ctx, o.Width, o.Height)
 	}
 	return sess, nil
+}
+
+// labelChanges are the commit changes (Dockerfile instructions) that set
+// labels, in a stable order.
+func labelChanges(labels map[string]string) []string {
+	out := make([]string, 0, len(labels))
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		out = append(out, "LABEL "+strconv.Quote(k)+"="+strconv.Quote(labels[k]))
+	}
+	return out
 }
 
 // containerSession is a shell started by ShellContainer.
