@@ -17,8 +17,6 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/dwshim/dwshim/plan"
-	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
 )
 
@@ -105,13 +103,7 @@ func TestAbortDuringCreateLeavesNoContainer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	task := &runner.Task{
-		Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: testimages.RegistryImage},
-			Command: []string{"sleep", "600"}, MaxRunTime: plan.Duration(time.Minute)},
-		Identity: plan.Identity{TaskID: "TAbortCreate", WorkerID: testWorker},
-		Key:      "abort-create-" + strings.ToLower(t.Name()),
-		WorkerID: testWorker,
-	}
+	task := namedTask(t, "sleep", "600")
 	if err := e.Prepare(context.Background(), task, io.Discard); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}

@@ -3,9 +3,7 @@ package docker
 import (
 	"bytes"
 	"context"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/client"
 
@@ -58,14 +56,8 @@ func TestAutoRemoveEngineTellsOOM(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	task := &runner.Task{
-		Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: testimages.RegistryImage},
-			Command:    []string{"sh", "-c", `x=$(head -c 64000000 /dev/zero | tr '\0' a)`},
-			MaxRunTime: plan.Duration(time.Minute), Limits: plan.Limits{MemoryBytes: 16 << 20}},
-		Identity: plan.Identity{TaskID: "TAutoRemoveOOM", WorkerID: testWorker},
-		Key:      "autoremove-oom-" + strings.ToLower(t.Name()),
-		WorkerID: testWorker,
-	}
+	task := namedTask(t, "sh", "-c", `x=$(head -c 64000000 /dev/zero | tr '\0' a)`)
+	task.Plan.Limits.MemoryBytes = 16 << 20
 	ctx := context.Background()
 	defer func() {
 		if err := e.Destroy(ctx, task); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/moby/moby/client"
 
+	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
 	"github.com/dwshim/dwshim/runner/enginetest"
@@ -53,6 +54,19 @@ func requireImage(t testing.TB, cli *client.Client, ref string) {
 }
 
 func labelValue(t testing.TB) string { return testLabelPrefix + t.Name() }
+
+// namedTask is a task of the test's own (its key and task ID from the
+// test's name) running cmd in the registry test image, for a minute at most.
+func namedTask(t testing.TB, cmd ...string) *runner.Task {
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())
+	return &runner.Task{
+		Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: testimages.RegistryImage},
+			Command: cmd, MaxRunTime: plan.Duration(time.Minute)},
+		Identity: plan.Identity{TaskID: "T" + name, WorkerID: testWorker},
+		Key:      strings.ToLower(name),
+		WorkerID: testWorker,
+	}
+}
 
 // newTestEngine returns an engine labelling everything with the test's
 // name; images loaded by the test are removed when it ends.

@@ -3,13 +3,10 @@ package docker
 import (
 	"context"
 	"io"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/moby/moby/client"
 
-	"github.com/dwshim/dwshim/plan"
 	"github.com/dwshim/dwshim/runner"
 	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
 )
@@ -23,13 +20,7 @@ func TestShellSnapshotSweptWhenOwnerGone(t *testing.T) {
 	requireImage(t, cli, testimages.RegistryImage)
 	e := newTestEngine(t)
 	ctx := context.Background()
-	task := &runner.Task{
-		Plan: &plan.Plan{Image: plan.Image{Kind: plan.ImageNamed, Ref: testimages.RegistryImage},
-			Command: []string{"sh", "-c", "echo made > /made"}, MaxRunTime: plan.Duration(time.Minute)},
-		Identity: plan.Identity{TaskID: "TShellSnapshot", WorkerID: testWorker},
-		Key:      "shell-snapshot-" + strings.ToLower(t.Name()),
-		WorkerID: testWorker,
-	}
+	task := namedTask(t, "sh", "-c", "echo made > /made")
 	defer func() {
 		if err := e.Destroy(ctx, task); err != nil {
 			t.Errorf("Destroy: %v", err)
