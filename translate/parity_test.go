@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dwshim/dwshim/internal/testenv"
 	"github.com/dwshim/dwshim/schemas/validator"
@@ -49,8 +50,10 @@ var parityDocs = []string{
 // checkSchemaParity compares the schema-only decoder with the schema.
 func checkSchemaParity(t *testing.T, raw []byte) {
 	t.Helper()
-	if !json.Valid(raw) || hasDuplicateNames(raw) {
-		return // encoding/json reads these differently (the decoder rejects them)
+	if !json.Valid(raw) || !utf8.Valid(raw) || hasDuplicateNames(raw) {
+		// encoding/json reads these differently (json.Valid accepts invalid
+		// UTF-8 in strings, and reads it as U+FFFD); the decoder rejects them.
+		return
 	}
 	w := newWalker(raw)
 	w.schemaOnly = true
