@@ -117,6 +117,7 @@ func TestDecodePayloadErrors(t *testing.T) {
 		{`{"image":"u","maxRunTime":1,"artifacts":{"a":{"type":"file","path":"/x"},"a/b":{"type":"file","path":"/y"}}}`, "/artifacts/a", "also be a directory"},
 		{`{"image":"u","maxRunTime":1,"command":["a\u0000"]}`, "/command/0", "NUL"},
 		{"{\"image\":\"\x94\",\"maxRunTime\":1}", "/image", "invalid UTF-8"},
+		{`{"image":"u","maxRunTime":1,"env":{"A":"\ud800x"}}`, "/env/A", "surrogate"},
 	} {
 		_, err := DecodePayload([]byte(c.in))
 		var te *Error
