@@ -38,10 +38,6 @@ var (
 // errNotImage: the artifact is neither a tar nor a compressed stream we know.
 var errNotImage = errors.New("not a tar, gzip, zstd, lz4, xz or bzip2 stream")
 
-// maxXZDict bounds the LZMA2 dictionary an xz artifact may ask for (the
-// decoder allocates it whole): 4× xz -9's 64 MiB.
-const maxXZDict = 256 << 20
-
 // DetectCompression names the compression of a stream from its first bytes
 // (at least 512 for a tar). It never decides by file name: artifacts are
 // often misnamed.
@@ -113,7 +109,11 @@ func decompress(r io.Reader) (*decompressor, error) {
 		if err := checkXZDict(head); err != nil {
 			return nil, err
 		}
-		zr, err := xz.NewReader(br)
+		// The guard walks every block header before the decoder sees
+		// it, the scan catches one the decoder reads out of step with
+		// the walk; the buffer keeps the decoder's 1-byte reads cheap.
+		guarded := &xzScan{r: newXZGuard(br)}
+		zr, err := xz.NewReader(bufio.NewReaderSize(guarded, 64<<10))
 		if err != nil {
 			return nil, fmt.Errorf("open xz image artifact: %w", err)
 		}
@@ -122,59 +122,4 @@ func decompress(r io.Reader) (*decompressor, error) {
 		d.Reader = bzip2.NewReader(br)
 	}
 	return d, nil
-}
-
-// checkXZDict refuses an xz stream whose first block asks for a dictionary
-// over maxXZDict. (The blocks after it are not checked: `xz` writes one
-// block, and `xz -T` blocks share the encoder's setting.)
-func checkXZDict(head []byte) error {
-	const streamHeader = 12
-	if len(head) < streamHeader+2 || head[streamHeader] == 0 {
-		return nil // no block (an empty stream) or too short: the decoder decides
-	}
-	end := streamHeader + (int(head[streamHeader])+1)*4
-	if end > len(head) {
-		return nil
-	}
-	b := head[streamHeader+2 : end]
-	flags := head[streamHeader+1]
-	varint := func() (uint64, bool) {
-		var v uint64
-		for i := 0; i < 9 && len(b) > 0; i++ {
-			c := b[0]
-			b = b[1:]
-			v |= uint64(c&0x7f) << (7 * i)
-			if c&0x80 == 0 {
-				return v, true
-			}
-		}
-		return 0, false
-	}
-	for _, present := range []bool{flags&0x40 != 0, flags&0x80 != 0} {
-		if present {
-			if _, ok := varint(); !ok {
-				return nil
-			}
-		}
-	}
-	for range int(flags&3) + 1 {
-		id, ok1 := varint()
-		n, ok2 := varint()
-		if !ok1 || !ok2 || uint64(len(b)) < n {
-			return nil
-		}
-		props := b[:n]
-		b = b[n:]
-		if id == 0x21 && n == 1 {
-			code := props[0]
-			if code > 40 {
-				return nil
-			}
-			dict := uint64(2|code&1) << (code/2 + 11)
-			if code == 40 || dict > maxXZDict {
-				return fmt.Errorf("xz image artifact asks for a %d MiB dictionary; at most %d MiB is accepted (recompress with xz -9 or lower)", dict>>20, maxXZDict>>20)
-			}
-		}
-	}
-	return nil
 }
