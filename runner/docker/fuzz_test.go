@@ -3,6 +3,8 @@ package docker
 import (
 	"bytes"
 	"io"
+	"os/exec"
+	"runtime"
 	"testing"
 
 	"github.com/dwshim/dwshim/runner/docker/internal/testimages"
@@ -27,5 +29,37 @@ func FuzzArtifactStream(f *testing.F) {
 		}
 		defer d.Close()
 		_, _ = rewriteArchive(io.Discard, io.LimitReader(d, 4<<20))
+	})
+}
+
+// FuzzXZGuard feeds arbitrary bytes after the xz magic through
+// decompress: no panic, and no dictionary over maxXZDict allocated (the
+// decoder allocates one whole per block, so a leak shows in TotalAlloc).
+func FuzzXZGuard(f *testing.F) {
+	text := bytes.Repeat([]byte("an image layer line\n"), 3000)
+	for _, args := range [][]string{{"-C", "crc32", "--block-size=16KiB"}, {"-T2", "--block-size=16KiB"}, {"-C", "sha256"}, {"-C", "none"}} {
+		cmd := exec.Command("xz", append([]string{"-c", "-1"}, args...)...)
+		cmd.Stdin = bytes.NewReader(text)
+		out, err := cmd.Output()
+		if err != nil {
+			f.Skipf("xz: %v", err)
+		}
+		f.Add(out[len(magicXZ):])
+		if args[0] == "-C" && args[1] == "crc32" {
+			f.Add(patchXZDict(f, out, xzBlockOffsets(f, out)[1], 36)[len(magicXZ):])
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		d, err := decompress(bytes.NewReader(append(bytes.Clone(magicXZ), data...)))
+		if err == nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(d, 64<<20))
+			d.Close()
+		}
+		runtime.ReadMemStats(&after)
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 512<<20 {
+			t.Fatalf("allocated %d MiB", alloc>>20)
+		}
 	})
 }
