@@ -220,8 +220,7 @@ func (e *Engine) Run(ctx context.Context, t *runner.Task, out io.Writer) (runner
 // soon as it exits (Options.AutoRemove): nothing of it is needed after the
 // exit. Not with a memory limit: when the daemon's "oom" event comes after
 // "die" (they are not ordered), only the stopped container's state says
-// that it ran out of memory, and an auto-removed one is gone by then
-// (Docker 20.10 drops an event for a container it no longer has).
+// that it ran out of memory, and an auto-removed one may be gone by then.
 func (e *Engine) autoRemovable(t *runner.Task) bool {
 	p := t.Plan
 	return e.opts.AutoRemove && len(p.Artifacts) == 0 && len(p.Caches) == 0 && !t.IsolatedNetwork && p.Limits.MemoryBytes == 0
