@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -84,7 +85,11 @@ func dialLocalEngine(ctx context.Context, logger *slog.Logger, labels map[string
 		}
 		if err := e.Ping(pctx); err != nil {
 			e.Close()
-			c.err = fmt.Errorf("%w (is the Docker daemon running?): %w", runner.ErrEngineUnavailable, err)
+			if !errors.Is(err, runner.ErrEngineUnavailable) {
+				err = fmt.Errorf("%w: %w", runner.ErrEngineUnavailable, err)
+			}
+			// Said once: the ping's error already names the sentinel.
+			c.err = fmt.Errorf("cannot reach the Docker daemon (is the Docker daemon running?): %w", err)
 			return
 		}
 		c.e = e

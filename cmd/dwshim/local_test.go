@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dwshim/dwshim/runner"
 )
 
 // runCLI runs execute(args) with standard input, output and error
@@ -137,8 +139,9 @@ func TestLocalWarningsAboutThePlanOnly(t *testing.T) {
 func TestLocalDaemonUnavailable(t *testing.T) {
 	t.Setenv("DOCKER_HOST", "unix://"+filepath.Join(t.TempDir(), "no-docker.sock"))
 	ok := `{"image": "dwshim-test/busybox:latest", "maxRunTime": 60, "command": ["true"]}`
-	if code, _, stderr := runCLI(t, ok, "local", "--artifacts", t.TempDir(), "-"); code != exitEngineUnavailable || !strings.Contains(stderr, "is the Docker daemon running?") {
-		t.Errorf("no daemon: exit %d, stderr %q", code, stderr)
+	if code, _, stderr := runCLI(t, ok, "local", "--artifacts", t.TempDir(), "-"); code != exitEngineUnavailable || !strings.Contains(stderr, "is the Docker daemon running?") ||
+		strings.Count(stderr, runner.ErrEngineUnavailable.Error()) != 1 {
+		t.Errorf("no daemon: exit %d, stderr %q (want the hint, and %q once)", code, stderr, runner.ErrEngineUnavailable)
 	}
 	if code, _, _ := runCLI(t, `{"image": "x"}`, "local", "--artifacts", t.TempDir(), "-"); code != exitMalformed {
 		t.Errorf("malformed task, no daemon: exit %d", code)
