@@ -27,7 +27,9 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{Initial: 100 * time.Millisecond, Max: 10 * time.Second, MaxElapsed: 2 * time.Minute}
 }
 
-func (p RetryPolicy) backoff() *httpbackoff.Client {
+// HTTPBackoff is the policy as client-go's retrying HTTP client (whose
+// default retries for 15 minutes).
+func (p RetryPolicy) HTTPBackoff() *httpbackoff.Client {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval, b.MaxElapsedTime = p.Initial, p.Max, p.MaxElapsed
 	b.RandomizationFactor, b.Multiplier = 0.25, 2
@@ -53,7 +55,7 @@ func (q *TCQueue) call(ctx context.Context, creds Credentials, service, method, 
 	c := &tcclient.Client{
 		Credentials: &tcclient.Credentials{ClientID: creds.ClientID, AccessToken: creds.AccessToken, Certificate: creds.Certificate},
 		RootURL:     q.RootURL, ServiceName: service, APIVersion: "v1",
-		Authenticate: true, HTTPClient: q.HTTPClient, Context: ctx, HTTPBackoffClient: q.Retry.backoff(),
+		Authenticate: true, HTTPClient: q.HTTPClient, Context: ctx, HTTPBackoffClient: q.Retry.HTTPBackoff(),
 	}
 	_, cs, err := c.APICall(payload, method, route, result, nil)
 	if err == nil {

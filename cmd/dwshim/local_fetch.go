@@ -4,17 +4,31 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net/url"
+	"time"
 
 	tcclient "github.com/taskcluster/taskcluster/v44/clients/client-go"
 	"github.com/taskcluster/taskcluster/v44/clients/client-go/tcqueue"
+
+	"github.com/dwshim/dwshim/worker"
 )
 
+// localFetchRetry is how long local retries the queue (an unreachable
+// root URL, a 5xx): someone is waiting at the terminal.
+var localFetchRetry = worker.RetryPolicy{Initial: 200 * time.Millisecond, Max: 2 * time.Second, MaxElapsed: 10 * time.Second}
+
 // fetchTask reads task taskID's definition and latest run from the queue
-// of rootURL: the run dwshim local reproduces. creds may be nil
+// of rootURL: the run dwshim local reproduces, retrying as retry says. creds may be nil
 // (anonymous; queue.task and queue.status need no scopes).
-func fetchTask(rootURL string, creds *tcclient.Credentials, taskID string) (*localInput, error) {
+func fetchTask(rootURL string, creds *tcclient.Credentials, taskID string, retry worker.RetryPolicy) (*localInput, error) {
 	q := tcqueue.New(creds, rootURL)
+	q.HTTPBackoffClient = retry.HTTPBackoff()
+	// httpbackoff logs every failed attempt on the standard logger; the
+	// error returned says what failed, once.
+	defer log.SetOutput(log.Writer())
+	log.SetOutput(io.Discard)
 	cd := tcclient.Client(*q)
 	res, _, err := (&cd).APICall(nil, "GET", "/task/"+url.QueryEscape(taskID), new(json.RawMessage), nil)
 	if err != nil {
@@ -60,8 +74,16 @@ func (e *apiError) Unwrap() error { return e.err }
 // call failure with a response, else err.
 func shortAPIError(err error) error {
 	var ae *tcclient.APICallException
-	if !errors.As(err, &ae) || ae.CallSummary == nil || ae.CallSummary.HTTPResponse == nil {
+	if !errors.As(err, &ae) || ae.CallSummary == nil {
 		return err
+	}
+	if ae.CallSummary.HTTPResponse == nil {
+		// No answer (unreachable, refused, timed out): the cause, not
+		// the multi-line call summary.
+		if ae.RootCause == nil {
+			return err
+		}
+		return fmt.Errorf("%w (%d attempts)", ae.RootCause, ae.CallSummary.Attempts)
 	}
 	var body struct {
 		Code    string `json:"code"`
