@@ -98,7 +98,10 @@ func runLint(ctx context.Context, o lintOptions, paths []string, stdin io.Reader
 	}
 	if o.rootURL != "" {
 		opts.Template.RootURL = o.rootURL
-		opts.Expander = authExpander{tcauth.New(nil, o.rootURL)}
+		auth := tcauth.New(nil, o.rootURL)
+		auth.HTTPBackoffClient = cliRetry.HTTPBackoff()
+		opts.Expander = authExpander{auth}
+		defer quietRetries()()
 	}
 	wo := lint.WriterOptions{Version: buildinfo.Version(), Verbose: o.verbose, Quiet: o.quiet}
 	if o.format == "text" {
@@ -145,7 +148,7 @@ type authExpander struct{ auth *tcauth.Auth }
 func (a authExpander) ExpandScopes(ctx context.Context, scopes []string) ([]string, error) {
 	res, err := a.auth.ExpandScopes(&tcauth.SetOfScopes{Scopes: scopes})
 	if err != nil {
-		return nil, fmt.Errorf("auth.expandScopes: %w", err)
+		return nil, fmt.Errorf("auth.expandScopes: %w", shortAPIError(err))
 	}
 	return res.Scopes, nil
 }

@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/dwshim/dwshim/internal/buildinfo"
 	"github.com/dwshim/dwshim/internal/tcfake"
 	"github.com/dwshim/dwshim/lint"
+	"github.com/dwshim/dwshim/worker"
 )
 
 var updateLint = flag.Bool("update-lint", false, "rewrite testdata/lint/golden files")
@@ -161,5 +164,32 @@ func TestLintTemplateFlags(t *testing.T) {
 	}
 	if code, _, _ = runLintCLI(t, "", "--context", filepath.Join(t.TempDir(), "missing.yml"), tmpl); code != 2 {
 		t.Fatalf("missing --context file: exit %d, want 2", code)
+	}
+}
+
+// TestLintRootURLUnreachable: an auth service that does not answer gives,
+// after cliRetry's bound, a scopes-unverifiable warning on one line naming
+// the cause (not client-go's call summary, nor its 15 minutes of retries).
+func TestLintRootURLUnreachable(t *testing.T) {
+	saved := cliRetry
+	cliRetry = worker.RetryPolicy{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond, MaxElapsed: 200 * time.Millisecond}
+	t.Cleanup(func() { cliRetry = saved })
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := "http://" + l.Addr().String()
+	l.Close()
+	f := filepath.Join(lintData, "rules", "scopes-unverifiable-bad.json")
+	code, out, errs := runLintCLI(t, "", "--root-url", root, f)
+	var line string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "[scopes-unverifiable]") {
+			line = l
+			break
+		}
+	}
+	if code != 0 || line == "" || !strings.Contains(line, "connection refused") || !strings.Contains(line, "attempts)") || strings.Contains(out, "CALL SUMMARY") {
+		t.Fatalf("exit %d; want a one-line scopes-unverifiable warning naming the refused connection:\n%s%s", code, out, errs)
 	}
 }

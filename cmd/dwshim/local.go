@@ -208,7 +208,7 @@ func loadInput(f localFlags, name string, stdin io.Reader) (*localInput, int, er
 			if f.Task != "" || f.TaskIndex >= 0 {
 				return nil, 2, usageError{"--task and --task-index choose a task of a file, not of a taskId"}
 			}
-			in, err := fetchTask(f.RootURL, credentialsFromEnv(), name, localFetchRetry)
+			in, err := fetchTask(f.RootURL, credentialsFromEnv(), name, cliRetry)
 			if err != nil {
 				return nil, 1, err
 			}
