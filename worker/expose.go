@@ -36,6 +36,7 @@ func (w *Worker) exposeWST(port int) (*tunnel, error) {
 	cl, err := client.New(func() (client.Config, error) {
 		c := w.credentials()
 		auth := tcauth.New(&tcclient.Credentials{ClientID: c.ClientID, AccessToken: c.AccessToken, Certificate: c.Certificate}, w.cfg.RootURL)
+		auth.HTTPBackoffClient = w.opts.Retry.HTTPBackoff() // the worker's policy, not client-go's 15 minutes
 		// A fresh token on every (re)connection; its expiry is not needed.
 		res, err := auth.WebsocktunnelToken(w.cfg.WSTAudience, id)
 		if err != nil {
