@@ -40,26 +40,24 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/true.json" <<EOF
 {"image": "$IMAGE", "command": ["true"], "maxRunTime": 60}
 EOF
-# The container dwshim local creates for that task (runner/docker's spec:
-# TTY, no log driver, auto-remove, /dev/shm size, extra host, env, labels).
-cat >"$work/floor.json" <<EOF
-{"Image": "$IMAGE", "Cmd": ["true"], "Tty": true, "AttachStdout": true, "AttachStderr": true,
- "Env": ["RUN_ID=0", "TASKCLUSTER_WORKER_GROUP=local", "TASK_GROUP_ID=fJUE8d1OS8mXrqlmZ0jWKA", "TASK_ID=fJUE8d1OS8mXrqlmZ0jWKA"],
- "Labels": {"dwshim.kind": "container", "dwshim.bench": "floor"},
- "HostConfig": {"LogConfig": {"Type": "none"}, "AutoRemove": true, "ShmSize": 1800000000,
-                "ExtraHosts": ["localhost.localdomain:127.0.0.1"]}}
-EOF
+# The container dwshim local creates for that task (runner/docker's spec;
+# TestBenchFloorBodyIsLocalsContainer keeps the file so).
+floor_body=scripts/bench-local-floor.json
 FLOOR=$work/enginefloor
 go build -o "$FLOOR" ./internal/cmd/enginefloor
 settle() {
-  while [ -n "$(docker ps -aq --filter ancestor="$IMAGE")" ]; do sleep 0.05; done
+  local n=0
+  while [ -n "$(docker ps -aq --filter ancestor="$IMAGE")" ] && [ $n -lt 200 ]; do
+    sleep 0.05
+    n=$((n + 1)) # at most ~10 s: a container of the image not ours may run
+  done
   sleep 0.2
 }
 side() {
   case $1 in
     dwshim) "$BIN" local --artifacts "$work/a" "$work/true.json" >/dev/null 2>&1 ;;
     docker) docker run --rm "$IMAGE" true ;;
-    floor) "$FLOOR" -body "$work/floor.json" ;;
+    floor) "$FLOOR" -body "$floor_body" ;;
   esac
 }
 sides=(dwshim docker floor)
