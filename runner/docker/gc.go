@@ -13,19 +13,19 @@ import (
 )
 
 // Sweep removes what an earlier run of worker workerID left behind:
-// containers, per-task volumes and networks labelled with it. Cache volumes
-// and other workers' objects are kept (d2g removed every container named
-// like a task container, whoever made it: spec §9.22).
+// containers, per-task volumes, networks and shell snapshot images labelled
+// with it. Cache volumes and other workers' objects are kept (d2g removed
+// every container named like a task container, whoever made it: spec
+// §9.22).
 func (e *Engine) Sweep(ctx context.Context, workerID string) error {
 	if workerID == "" {
 		return errors.New("sweep: empty worker id")
 	}
-	return e.removeLabelled(context.WithoutCancel(ctx), LabelWorker+"="+workerID)
+	return e.sweepLabelled(context.WithoutCancel(ctx), LabelWorker+"="+workerID)
 }
 
 // removeLabelled removes the containers (with anonymous volumes), per-task
-// volumes, networks and shell snapshot images that carry label
-// ("key=value").
+// volumes and networks that carry label ("key=value").
 func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 	var errs []error
 	cs, err := e.cli.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
@@ -63,6 +63,14 @@ func (e *Engine) removeLabelled(ctx context.Context, label string) error {
 			errs = append(errs, wrap(fmt.Sprintf("remove network %q", n.Name), err))
 		}
 	}
+	return errors.Join(errs...)
+}
+
+// sweepLabelled is removeLabelled for what a dead run left, its shell
+// snapshot images included (a live run's session removes its own, so
+// Destroy need not list images).
+func (e *Engine) sweepLabelled(ctx context.Context, label string) error {
+	errs := []error{e.removeLabelled(ctx, label)}
 	snaps, err := e.snapshots(ctx, label)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
@@ -224,7 +232,7 @@ func (e *Engine) SweepOrphans(ctx context.Context, key string, orphan func(value
 	for _, v := range slices.Sorted(maps.Keys(values)) {
 		if v != "" && orphan(v) {
 			e.log.Info("removing what a dead owner left", "label", key+"="+v)
-			errs = append(errs, e.removeLabelled(ctx, key+"="+v))
+			errs = append(errs, e.sweepLabelled(ctx, key+"="+v))
 		}
 	}
 	return errors.Join(errs...)
