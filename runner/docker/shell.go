@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -204,9 +201,10 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 		}
 		// Labelled as the task's other objects (the owner's label
 		// included), so that what a killed run left is swept with them.
+		// The daemon merges the rest of the container's config in.
 		c, err := e.cli.ContainerCommit(ctx, s.containerID, client.ContainerCommitOptions{
 			Comment: "dwshim local --shell snapshot of " + t.Key,
-			Changes: labelChanges(taskLabels(t, kindSnapshot, e.opts.ExtraLabels)),
+			Config:  &container.Config{Labels: taskLabels(t, kindSnapshot, e.opts.ExtraLabels)},
 		})
 		if err != nil {
 			return nil, wrap("snapshot the task's container", err)
@@ -275,16 +273,6 @@ func (e *Engine) ShellContainer(ctx context.Context, t *runner.Task, o runner.Sh
 		_ = sess.Resize(ctx, o.Width, o.Height)
 	}
 	return sess, nil
-}
-
-// labelChanges are the commit changes (Dockerfile instructions) that set
-// labels, in a stable order.
-func labelChanges(labels map[string]string) []string {
-	out := make([]string, 0, len(labels))
-	for _, k := range slices.Sorted(maps.Keys(labels)) {
-		out = append(out, "LABEL "+strconv.Quote(k)+"="+strconv.Quote(labels[k]))
-	}
-	return out
 }
 
 // containerSession is a shell started by ShellContainer.
